@@ -1,0 +1,169 @@
+/* paging.h - the public interface of the freestanding x86_64 page-table library.
+ * The same sources build for the EFI stage, the kernel and the host tests; the only
+ * difference between them is pg_space.phys_offset, the one door to physical memory. */
+#ifndef PAGING_PAGING_H
+#define PAGING_PAGING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Errors. Every call returns one; a call that fails changes nothing. */
+typedef enum {
+	PG_OK = 0,
+	PG_ERR_NOT_CANONICAL,   /* virtual address is not sign-extended from bit 47 */
+	PG_ERR_NOT_ALIGNED,     /* address or length not a multiple of the page size */
+	PG_ERR_ALREADY_MAPPED,  /* a leaf already maps (part of) the range */
+	PG_ERR_HUGE_PAGE,       /* a huge page is in the way of the operation */
+	PG_ERR_NO_FRAMES,       /* the frame source ran dry */
+	PG_ERR_NOT_MAPPED,      /* nothing maps the address */
+	PG_ERR_BAD_FRAME,       /* physical address beyond the CPU's width or misaligned */
+	PG_ERR_BAD_ARG,         /* zero length, overflow, unknown flag or size, NULL */
+	PG_ERR_UNSUPPORTED,     /* e.g. 1 GiB pages on a CPU without them */
+	PG_ERR_DOUBLE_FREE,     /* frame allocator: the frame is already free */
+	PG_ERR_NOT_OWNED,       /* frame allocator: the frame is not one it manages */
+	PG_ERR__COUNT
+} pg_err;
+
+const char *pg_strerror(pg_err e);
+
+/* Typed addresses: a physical and a virtual address cannot be swapped silently. */
+typedef struct { uint64_t pa; } pg_paddr;
+typedef struct { uint64_t va; } pg_vaddr;
+static inline pg_paddr pg_pa(uint64_t a) { pg_paddr p = { a }; return p; }
+static inline pg_vaddr pg_va(uint64_t a) { pg_vaddr v = { a }; return v; }
+
+typedef enum { PG_4K = 0, PG_2M = 1, PG_1G = 2 } pg_size;
+#define PG_SIZE_COUNT 3
+
+/* Level numbering follows the hardware: 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT. */
+static inline unsigned pg_size_shift(pg_size s) { return 12u + 9u * (unsigned)s; }
+static inline uint64_t pg_size_bytes(pg_size s) { return 1ull << pg_size_shift(s); }
+static inline unsigned pg_size_level(pg_size s) { return 1u + (unsigned)s; }
+const char *pg_size_name(pg_size s); /* "4K", "2M", "1G" */
+
+static inline bool pg_is_canonical(uint64_t va)
+{
+	uint64_t top = va >> 47;
+	return top == 0 || top == 0x1ffff;
+}
+
+/* Generic mapping flags; the PTE bit layout stays inside paging/. Present is implied.
+ * A mapping without PG_X is non-executable where the CPU has NX. */
+#define PG_W        (1u << 0)  /* writable */
+#define PG_X        (1u << 1)  /* executable */
+#define PG_U        (1u << 2)  /* user accessible */
+#define PG_G        (1u << 3)  /* global */
+#define PG_CACHE_SHIFT 4       /* two bits: memory type through PWT/PCD/PAT */
+#define PG_CACHE_WB (0u << PG_CACHE_SHIFT)
+#define PG_CACHE_WT (1u << PG_CACHE_SHIFT)
+#define PG_CACHE_UC (2u << PG_CACHE_SHIFT)
+#define PG_CACHE_WC (3u << PG_CACHE_SHIFT) /* needs PAT entry 4 = WC: see pg_pat_value() */
+#define PG_CACHE_MASK (3u << PG_CACHE_SHIFT)
+#define PG_FLAGS_ALL (PG_W | PG_X | PG_U | PG_G | PG_CACHE_MASK)
+
+/* The IA32_PAT value whose entries match the PG_CACHE_* encoding above
+ * (the power-on default except entry 4, which becomes write-combining). */
+uint64_t pg_pat_value(void);
+
+/* Where page-table frames come from. alloc returns false when none is left; the
+ * frame need not be zeroed (the library zeroes what it uses). free may be NULL:
+ * then tables that become empty are kept. */
+typedef struct {
+	bool (*alloc)(void *ctx, pg_paddr *frame);
+	void (*free)(void *ctx, pg_paddr frame);
+	void *ctx;
+} pg_frames;
+
+/* Called once per operation that removed or changed present leaves, with the
+ * virtual range to invalidate. The library never runs invlpg itself. */
+typedef void (*pg_flush_fn)(void *ctx, pg_vaddr start, uint64_t length);
+
+/* The address-space handle. Every table access goes through pg_table(). */
+typedef struct {
+	pg_paddr pml4;
+	uint64_t phys_offset;   /* pointer = phys + phys_offset (mod 2^64) */
+	bool has_nx;            /* EFER.NXE usable: set XD on non-executable leaves */
+	bool has_1g;            /* CPUID 8000_0001h:EDX[26] */
+	unsigned phys_bits;     /* MAXPHYADDR, 36..52; frames above it are PG_ERR_BAD_FRAME */
+	pg_frames *frames;      /* may be NULL for read-only use */
+	pg_flush_fn flush;      /* may be NULL */
+	void *flush_ctx;
+} pg_space;
+
+static inline uint64_t *pg_table(const pg_space *s, pg_paddr table)
+{
+	return (uint64_t *)(uintptr_t)(table.pa + s->phys_offset);
+}
+
+/* Sets up a handle over a fresh, zeroed PML4 taken from frames. */
+pg_err pg_space_init(pg_space *s, pg_frames *frames, uint64_t phys_offset,
+		     bool has_nx, bool has_1g, unsigned phys_bits);
+
+/* Gives back every table frame of the lower and upper halves that the handle owns,
+ * including the PML4. Leaves' frames are the caller's and are not touched. */
+void pg_space_destroy(pg_space *s);
+
+/* The result of a walk: what translate saw at each level it visited. */
+typedef struct {
+	pg_paddr phys;          /* translated address (valid when PG_OK) */
+	pg_size size;           /* page size of the leaf */
+	unsigned flags;         /* effective PG_* flags: W and U only if every level allows,
+				   X unless some level sets XD (always X without NX) */
+	unsigned levels;        /* how many levels were read: 1..4 */
+	unsigned stop_level;    /* PG_ERR_NOT_MAPPED: the level (4..1) whose entry is empty */
+	struct { unsigned index; uint64_t entry; } walk[4]; /* walk[0] = level 4, ... */
+} pg_translation;
+
+/* Walks the tables for va. PG_ERR_NOT_CANONICAL, PG_ERR_NOT_MAPPED (stop_level and the
+ * walk so far filled in) or PG_OK. */
+pg_err pg_translate(const pg_space *s, pg_vaddr va, pg_translation *out);
+
+/* Maps one page of the given size. On PG_ERR_ALREADY_MAPPED, *existing (if non-NULL)
+ * receives the frame that maps va now. New intermediate tables are zeroed and carry
+ * W and U so that the leaf alone decides. */
+pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned flags,
+	      pg_paddr *existing);
+
+/* Maps [virt, virt+length) to [phys, ...) with the largest page size up to max_size that
+ * alignment and the remaining length allow at each point. virt, phys and length must be
+ * 4 KiB aligned. All or nothing: on any error nothing was mapped and no frame kept. */
+pg_err pg_map_range(pg_space *s, pg_vaddr virt, pg_paddr phys, uint64_t length,
+		    unsigned flags, pg_size max_size);
+
+/* Removes the leaf that maps page exactly (page must be the start of the leaf).
+ * Returns its frame and size. Tables left empty go back to the frame source. */
+pg_err pg_unmap(pg_space *s, pg_vaddr page, pg_paddr *frame, pg_size *size);
+
+/* Removes every leaf inside [virt, virt+length); holes are skipped. A huge page that
+ * crosses either end is PG_ERR_HUGE_PAGE and nothing is removed. *pages (if non-NULL)
+ * receives the number of leaves removed. */
+pg_err pg_unmap_range(pg_space *s, pg_vaddr virt, uint64_t length, uint64_t *pages);
+
+/* Sets the flags of every leaf inside [virt, virt+length). Every page of the range must
+ * be mapped (else PG_ERR_NOT_MAPPED) and no huge page may cross either end. */
+pg_err pg_protect(pg_space *s, pg_vaddr virt, uint64_t length, unsigned flags);
+
+/* Replaces the huge leaf (2 MiB or 1 GiB) that starts at page with a table of 512 leaves
+ * of the next smaller size that map the same memory with the same flags. */
+pg_err pg_split(pg_space *s, pg_vaddr page);
+
+/* One run of leaves merged by pg_walk: contiguous virtual and physical addresses,
+ * the same page size and the same effective flags. */
+typedef struct {
+	pg_vaddr virt;
+	pg_paddr phys;
+	uint64_t length;
+	pg_size size;
+	unsigned flags;
+} pg_range;
+
+/* Calls fn for every merged run of leaves inside [virt, virt+length) in address order.
+ * fn returns false to stop early. length 0 means up to the end of the address space. */
+typedef bool (*pg_walk_fn)(void *ctx, const pg_range *r);
+pg_err pg_walk(const pg_space *s, pg_vaddr virt, uint64_t length, pg_walk_fn fn, void *ctx);
+
+/* Counts table frames per level (index 0 = level 1 ... 3 = level 4) reachable from the PML4. */
+void pg_count_tables(const pg_space *s, uint64_t counts[4]);
+
+#endif
