@@ -66,4 +66,7 @@ uint64_t mem_list_total(const mem_list *l, mem_kind kind);
 /* The kind of the byte at addr, or -1 when no region covers it. */
 int mem_list_kind_at(const mem_list *l, uint64_t addr);
 
+/* True when some region covers a byte of [start, start+length). */
+bool mem_list_intersects(const mem_list *l, uint64_t start, uint64_t length);
+
 #endif

@@ -1,0 +1,358 @@
+/* region.c - the sorted, non-overlapping, merged list of physical memory regions.
+ * Every change is planned first and committed only when it fits the caller's storage,
+ * so a failing call leaves the list exactly as it was. */
+#include "region.h"
+
+static const char *const kind_names[MEM_KIND_COUNT] = {
+	[MEM_USABLE] = "usable",
+	[MEM_BOOT_RECLAIMABLE] = "boot-reclaimable",
+	[MEM_ACPI_RECLAIMABLE] = "acpi-reclaimable",
+	[MEM_KERNEL] = "kernel",
+	[MEM_KERNEL_STACK] = "kernel-stack",
+	[MEM_PAGE_TABLES] = "page-tables",
+	[MEM_BOOT_INFO] = "boot-info",
+	[MEM_ACPI_NVS] = "acpi-nvs",
+	[MEM_FIRMWARE_RUNTIME] = "firmware-runtime",
+	[MEM_MMIO] = "mmio",
+	[MEM_RESERVED] = "reserved",
+	[MEM_BAD] = "bad",
+};
+
+const char *mem_kind_name(mem_kind k)
+{
+	if ((unsigned)k >= MEM_KIND_COUNT)
+		return "unknown";
+	return kind_names[k];
+}
+
+/* One past the last byte of region i. Regions in a list never wrap (set refuses them). */
+static uint64_t rend(const mem_list *l, size_t i)
+{
+	return l->r[i].start + l->r[i].length;
+}
+
+/* Index of the first region that ends after addr (count if none); ends rise with starts. */
+static size_t first_after(const mem_list *l, uint64_t addr)
+{
+	size_t lo = 0, hi = l->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (rend(l, mid) > addr)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Copies n regions from index from to index to; the ranges may overlap. */
+static void move_regions(mem_region *r, size_t to, size_t from, size_t n)
+{
+	if (to < from) {
+		for (size_t k = 0; k < n; k++)
+			r[to + k] = r[from + k];
+	} else if (to > from) {
+		for (size_t k = n; k > 0; k--)
+			r[to + k - 1] = r[from + k - 1];
+	}
+}
+
+static mem_region region(uint64_t start, uint64_t end, uint32_t kind)
+{
+	mem_region m = { start, end - start, kind, 0 };
+	return m;
+}
+
+/* What mem_list_set will do: replace regions [lo, hi) by npieces pieces. */
+struct plan {
+	size_t lo, hi;
+	size_t npieces;
+	mem_region pieces[3];
+};
+
+/* Plans setting [start, end) to kind: trims the regions it cuts, keeps their outer
+ * parts, and absorbs neighbours of the same kind so the list stays merged. */
+static void plan_set(const mem_list *l, uint64_t start, uint64_t end, uint32_t kind,
+		     struct plan *p)
+{
+	size_t i = first_after(l, start), j = i;
+	while (j < l->count && l->r[j].start < end)
+		j++;
+	uint64_t ns = start, ne = end;
+	bool left = false, right = false;
+	mem_region lp = { 0, 0, 0, 0 }, rp = { 0, 0, 0, 0 };
+	if (i < j && l->r[i].start < start) {
+		lp = region(l->r[i].start, start, l->r[i].kind);
+		left = lp.kind != kind;
+		if (!left)
+			ns = lp.start;
+	}
+	if (i < j && rend(l, j - 1) > end) {
+		rp = region(end, rend(l, j - 1), l->r[j - 1].kind);
+		right = rp.kind != kind;
+		if (!right)
+			ne = end + rp.length;
+	}
+	if (!left && i > 0 && rend(l, i - 1) == ns && l->r[i - 1].kind == kind)
+		ns = l->r[--i].start;
+	if (!right && j < l->count && l->r[j].start == ne && l->r[j].kind == kind)
+		ne = rend(l, j++);
+	p->lo = i;
+	p->hi = j;
+	p->npieces = 0;
+	if (left)
+		p->pieces[p->npieces++] = lp;
+	p->pieces[p->npieces++] = region(ns, ne, kind);
+	if (right)
+		p->pieces[p->npieces++] = rp;
+}
+
+/* How the region count changes when the plan is committed. */
+static long plan_delta(const struct plan *p)
+{
+	return (long)p->npieces - (long)(p->hi - p->lo);
+}
+
+static void commit(mem_list *l, const struct plan *p)
+{
+	size_t tail = l->count - p->hi;
+	move_regions(l->r, p->lo + p->npieces, p->hi, tail);
+	for (size_t k = 0; k < p->npieces; k++)
+		l->r[p->lo + k] = p->pieces[k];
+	l->count = p->lo + p->npieces + tail;
+}
+
+/* PG_OK when [start, start+length) is a non-empty range that does not wrap and kind is valid. */
+static pg_err check_range(uint64_t start, uint64_t length, uint32_t kind)
+{
+	if (length == 0 || length > UINT64_MAX - start || kind >= MEM_KIND_COUNT)
+		return PG_ERR_BAD_ARG;
+	return PG_OK;
+}
+
+pg_err mem_list_set(mem_list *l, uint64_t start, uint64_t length, mem_kind kind)
+{
+	if (!l)
+		return PG_ERR_BAD_ARG;
+	pg_err e = check_range(start, length, kind);
+	if (e != PG_OK)
+		return e;
+	struct plan p;
+	plan_set(l, start, start + length, kind, &p);
+	if ((long)l->count + plan_delta(&p) > (long)l->capacity)
+		return PG_ERR_NO_FRAMES;
+	commit(l, &p);
+	return PG_OK;
+}
+
+/* Finds the next run at or after pos, below end, made of gaps and regions less
+ * restrictive than kind: the bytes mem_list_add has to claim. False when none is left. */
+static bool next_run(const mem_list *l, uint64_t pos, uint64_t end, uint32_t kind,
+		     uint64_t *a, uint64_t *b)
+{
+	size_t i = first_after(l, pos);
+	while (pos < end && i < l->count && l->r[i].start <= pos && l->r[i].kind >= kind)
+		pos = rend(l, i++);
+	if (pos >= end)
+		return false;
+	*a = pos;
+	while (pos < end) {
+		if (i == l->count) {
+			pos = end;
+		} else if (l->r[i].start > pos) {
+			pos = l->r[i].start < end ? l->r[i].start : end;
+		} else if (l->r[i].kind >= kind) {
+			break;
+		} else {
+			pos = rend(l, i) < end ? rend(l, i) : end;
+			i++;
+		}
+	}
+	*b = pos;
+	return true;
+}
+
+/* Sets every run of [start, end) whose plan grows the list (grow) or does not (!grow).
+ * Runs are separated by more restrictive regions, so setting one never changes another's
+ * plan; that is what lets mem_list_add check the total first and shrink before growing. */
+static long add_runs(mem_list *l, uint64_t start, uint64_t end, uint32_t kind, bool grow,
+		     bool apply)
+{
+	long total = 0;
+	uint64_t a, b, pos = start;
+	while (next_run(l, pos, end, kind, &a, &b)) {
+		struct plan p;
+		plan_set(l, a, b, kind, &p);
+		long d = plan_delta(&p);
+		if ((d > 0) == grow) {
+			total += d;
+			if (apply)
+				commit(l, &p);
+		}
+		pos = b;
+	}
+	return total;
+}
+
+pg_err mem_list_add(mem_list *l, uint64_t start, uint64_t length, mem_kind kind)
+{
+	if (!l)
+		return PG_ERR_BAD_ARG;
+	pg_err e = check_range(start, length, kind);
+	if (e != PG_OK)
+		return e;
+	uint64_t end = start + length;
+	long need = add_runs(l, start, end, kind, false, false) +
+		    add_runs(l, start, end, kind, true, false);
+	if ((long)l->count + need > (long)l->capacity)
+		return PG_ERR_NO_FRAMES;
+	add_runs(l, start, end, kind, false, true);
+	add_runs(l, start, end, kind, true, true);
+	return PG_OK;
+}
+
+/* True when region a sorts before region b: by start, then by length. */
+static bool before(const mem_region *a, const mem_region *b)
+{
+	return a->start < b->start || (a->start == b->start && a->length < b->length);
+}
+
+/* Restores the max-heap property below node i of r[0..n). */
+static void sift_down(mem_region *r, size_t i, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			return;
+		if (c + 1 < n && before(&r[c], &r[c + 1]))
+			c++;
+		if (!before(&r[i], &r[c]))
+			return;
+		mem_region t = r[i];
+		r[i] = r[c];
+		r[c] = t;
+		i = c;
+	}
+}
+
+/* Heapsort: in place, no recursion, no libc. */
+static void sort_regions(mem_region *r, size_t n)
+{
+	for (size_t i = n / 2; i > 0; i--)
+		sift_down(r, i - 1, n);
+	for (size_t end = n; end > 1; end--) {
+		mem_region t = r[0];
+		r[0] = r[end - 1];
+		r[end - 1] = t;
+		sift_down(r, 0, end - 1);
+	}
+}
+
+/* Drops region i, shifting the rest down. */
+static void drop(mem_list *l, size_t i)
+{
+	move_regions(l->r, i, i + 1, l->count - i - 1);
+	l->count--;
+}
+
+/* Moves region i right past the regions that should sort before it. */
+static void bubble_right(mem_list *l, size_t i)
+{
+	while (i + 1 < l->count && before(&l->r[i + 1], &l->r[i])) {
+		mem_region t = l->r[i];
+		l->r[i] = l->r[i + 1];
+		l->r[i + 1] = t;
+		i++;
+	}
+}
+
+/* Splits the overlapping sorted pair i, i+1 into a head, the overlap (more restrictive
+ * kind) and a tail, dropping empty pieces. PG_ERR_NO_FRAMES when the third piece does not fit. */
+static pg_err split_overlap(mem_list *l, size_t i)
+{
+	mem_region a = l->r[i], b = l->r[i + 1];
+	uint64_t ae = a.start + a.length, be = b.start + b.length;
+	uint64_t mid = ae < be ? ae : be, last = ae < be ? be : ae;
+	mem_region head = region(a.start, b.start, a.kind);
+	mem_region over = region(b.start, mid, a.kind > b.kind ? a.kind : b.kind);
+	mem_region tail = region(mid, last, ae < be ? b.kind : a.kind);
+	size_t n = (head.length != 0) + 1 + (tail.length != 0);
+	if (n == 3 && l->count == l->capacity)
+		return PG_ERR_NO_FRAMES;
+	mem_region out[3];
+	size_t k = 0;
+	if (head.length)
+		out[k++] = head;
+	out[k++] = over;
+	if (tail.length)
+		out[k++] = tail;
+	move_regions(l->r, i + n, i + 2, l->count - i - 2);
+	l->count = l->count - 2 + n;
+	for (size_t m = 0; m < n; m++)
+		l->r[i + m] = out[m];
+	if (tail.length)
+		bubble_right(l, i + n - 1);
+	return PG_OK;
+}
+
+pg_err mem_list_normalize(mem_list *l)
+{
+	if (!l)
+		return PG_ERR_BAD_ARG;
+	for (size_t i = 0; i < l->count; i++)
+		if (l->r[i].length && check_range(l->r[i].start, l->r[i].length,
+						  l->r[i].kind) != PG_OK)
+			return PG_ERR_BAD_ARG;
+	for (size_t i = 0; i < l->count;) {
+		if (l->r[i].length == 0)
+			drop(l, i);
+		else
+			l->r[i++].reserved = 0;
+	}
+	sort_regions(l->r, l->count);
+	/* Each split covers the bytes of the pair once instead of twice, so this ends;
+	 * if storage runs out midway the list is sorted and still means the same thing. */
+	for (size_t i = 0; i + 1 < l->count;) {
+		if (l->r[i + 1].start < rend(l, i)) {
+			pg_err e = split_overlap(l, i);
+			if (e != PG_OK)
+				return e;
+		} else {
+			i++;
+		}
+	}
+	for (size_t i = 0; i + 1 < l->count;) {
+		if (rend(l, i) == l->r[i + 1].start && l->r[i].kind == l->r[i + 1].kind) {
+			l->r[i].length += l->r[i + 1].length;
+			drop(l, i + 1);
+		} else {
+			i++;
+		}
+	}
+	return PG_OK;
+}
+
+uint64_t mem_list_total(const mem_list *l, mem_kind kind)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < l->count; i++)
+		if (l->r[i].kind == (uint32_t)kind)
+			total += l->r[i].length;
+	return total;
+}
+
+int mem_list_kind_at(const mem_list *l, uint64_t addr)
+{
+	size_t i = first_after(l, addr);
+	if (i < l->count && l->r[i].start <= addr)
+		return (int)l->r[i].kind;
+	return -1;
+}
+
+bool mem_list_intersects(const mem_list *l, uint64_t start, uint64_t length)
+{
+	if (length == 0)
+		return false;
+	size_t i = first_after(l, start);
+	return i < l->count && (l->r[i].start <= start || l->r[i].start - start < length);
+}
