@@ -86,7 +86,7 @@ typedef struct {
 	bool has_nx;            /* EFER.NXE usable: set XD on non-executable leaves */
 	bool has_1g;            /* CPUID 8000_0001h:EDX[26] */
 	unsigned phys_bits;     /* MAXPHYADDR, 36..52; frames above it are PG_ERR_BAD_FRAME */
-	pg_frames *frames;      /* may be NULL for read-only use */
+	pg_frames *frames;      /* may be NULL for read-only use (translate, walk) */
 	pg_flush_fn flush;      /* may be NULL */
 	void *flush_ctx;
 } pg_space;
@@ -121,31 +121,43 @@ pg_err pg_translate(const pg_space *s, pg_vaddr va, pg_translation *out);
 
 /* Maps one page of the given size. On PG_ERR_ALREADY_MAPPED, *existing (if non-NULL)
  * receives the frame that maps va now. New intermediate tables are zeroed and carry
- * W and U so that the leaf alone decides. */
+ * W and U so that the leaf alone decides.
+ * Argument errors come in this order: BAD_ARG (size, unknown flags, NULL), UNSUPPORTED
+ * (1 GiB without has_1g), NOT_CANONICAL, NOT_ALIGNED (page or frame), BAD_FRAME (beyond
+ * phys_bits). Then the tables: a leaf larger than the page covering it is HUGE_PAGE; a
+ * leaf of the page's size, or any leaf below it, is ALREADY_MAPPED. Tables below the
+ * page that hold no leaf at all are replaced by the leaf and given back. */
 pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned flags,
 	      pg_paddr *existing);
 
 /* Maps [virt, virt+length) to [phys, ...) with the largest page size up to max_size that
  * alignment and the remaining length allow at each point. virt, phys and length must be
- * 4 KiB aligned. All or nothing: on any error nothing was mapped and no frame kept. */
+ * 4 KiB aligned. All or nothing: on any error nothing was mapped and no frame kept.
+ * Errors as pg_map, checked piece by piece in address order; the first conflict wins. */
 pg_err pg_map_range(pg_space *s, pg_vaddr virt, pg_paddr phys, uint64_t length,
 		    unsigned flags, pg_size max_size);
 
-/* Removes the leaf that maps page exactly (page must be the start of the leaf).
- * Returns its frame and size. Tables left empty go back to the frame source. */
+/* Removes the leaf that maps page exactly. Returns its frame and size. Tables left
+ * empty go back to the frame source. Errors: BAD_ARG, NOT_CANONICAL, NOT_ALIGNED (page
+ * not 4 KiB aligned), NOT_MAPPED, HUGE_PAGE (page lies inside a huge leaf, not at its start). */
 pg_err pg_unmap(pg_space *s, pg_vaddr page, pg_paddr *frame, pg_size *size);
 
 /* Removes every leaf inside [virt, virt+length); holes are skipped. A huge page that
  * crosses either end is PG_ERR_HUGE_PAGE and nothing is removed. *pages (if non-NULL)
- * receives the number of leaves removed. */
+ * receives the number of leaves removed. Argument errors: BAD_ARG (zero length or
+ * overflow), NOT_CANONICAL (either end, or the range spans the hole), NOT_ALIGNED. */
 pg_err pg_unmap_range(pg_space *s, pg_vaddr virt, uint64_t length, uint64_t *pages);
 
 /* Sets the flags of every leaf inside [virt, virt+length). Every page of the range must
- * be mapped (else PG_ERR_NOT_MAPPED) and no huge page may cross either end. */
+ * be mapped (else PG_ERR_NOT_MAPPED) and no huge page may cross either end (HUGE_PAGE);
+ * the first problem in address order wins. Argument errors as pg_unmap_range, then
+ * BAD_ARG for unknown flags. Frames and the accessed/dirty bits are kept. */
 pg_err pg_protect(pg_space *s, pg_vaddr virt, uint64_t length, unsigned flags);
 
 /* Replaces the huge leaf (2 MiB or 1 GiB) that starts at page with a table of 512 leaves
- * of the next smaller size that map the same memory with the same flags. */
+ * of the next smaller size that map the same memory with the same flags. Errors:
+ * NOT_CANONICAL, NOT_MAPPED, BAD_ARG (the leaf is 4 KiB already), NOT_ALIGNED (page is
+ * inside the huge leaf, not at its start), NO_FRAMES. */
 pg_err pg_split(pg_space *s, pg_vaddr page);
 
 /* One run of leaves merged by pg_walk: contiguous virtual and physical addresses,

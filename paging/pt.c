@@ -1,0 +1,827 @@
+/* pt.c - the x86_64 4-level page-table engine: translate, map, map_range, unmap,
+ * unmap_range, protect, split and the merging leaf walker. Freestanding; every table
+ * is reached through pg_table(), and every operation that can fail checks first and
+ * writes second, so a failure leaves the tables exactly as they were. */
+#include "paging.h"
+#include "pte.h"
+
+/*
+ * A 48-bit virtual address splits into four 9-bit table indices and a 12-bit offset:
+ *
+ *   47      39 38      30 29      21 20      12 11         0
+ *   | L4 idx  | L3 idx   | L2 idx   | L1 idx   |  offset    |
+ *
+ * Level L's index starts at bit 3 + 9L, and one entry of level L spans 2^(3+9L) bytes
+ * (512 GiB, 1 GiB, 2 MiB, 4 KiB). Bits 63..48 copy bit 47 (canonical form).
+ * Ranges are carried as inclusive [first, last] so that the top of memory never
+ * overflows.
+ */
+#define NONE (~0ull)
+
+static inline unsigned shift_of(unsigned level) { return 3 + 9 * level; }
+static inline uint64_t span_of(unsigned level) { return 1ull << shift_of(level); }
+static inline unsigned index_of(uint64_t va, unsigned level)
+{
+	return (unsigned)(va >> shift_of(level)) & 511;
+}
+static inline uint64_t canon(uint64_t va) { return (uint64_t)((int64_t)(va << 16) >> 16); }
+static inline uint64_t entry_va(uint64_t base, unsigned i, unsigned level)
+{
+	return canon(base + ((uint64_t)i << shift_of(level)));
+}
+static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+static inline uint64_t *tab(const pg_space *s, uint64_t phys) { return pg_table(s, pg_pa(phys)); }
+static inline bool present(uint64_t e) { return e & PTE_P; }
+static inline bool is_leaf(uint64_t e, unsigned level)
+{
+	return level == 1 || (level < 4 && (e & PTE_PS));
+}
+static inline uint64_t leaf_addr(uint64_t e, unsigned level)
+{
+	return e & PTE_ADDR & ~(span_of(level) - 1);
+}
+
+/* ------------------------------------------------------------------ names */
+
+const char *pg_strerror(pg_err e)
+{
+	static const char *const names[PG_ERR__COUNT] = {
+		[PG_OK] = "ok",
+		[PG_ERR_NOT_CANONICAL] = "address not canonical",
+		[PG_ERR_NOT_ALIGNED] = "address not aligned",
+		[PG_ERR_ALREADY_MAPPED] = "already mapped",
+		[PG_ERR_HUGE_PAGE] = "a huge page is in the way",
+		[PG_ERR_NO_FRAMES] = "out of frames",
+		[PG_ERR_NOT_MAPPED] = "not mapped",
+		[PG_ERR_BAD_FRAME] = "bad frame address",
+		[PG_ERR_BAD_ARG] = "bad argument",
+		[PG_ERR_UNSUPPORTED] = "not supported by this CPU",
+		[PG_ERR_DOUBLE_FREE] = "frame already free",
+		[PG_ERR_NOT_OWNED] = "frame not owned by the allocator",
+	};
+	return (unsigned)e < PG_ERR__COUNT ? names[e] : "unknown error";
+}
+
+const char *pg_size_name(pg_size s)
+{
+	static const char *const names[PG_SIZE_COUNT] = { "4K", "2M", "1G" };
+	return (unsigned)s < PG_SIZE_COUNT ? names[s] : "?";
+}
+
+/* PAT entries 0..7: WB WT UC- UC WC WT UC- UC (entry 4 is WC instead of WB). */
+uint64_t pg_pat_value(void) { return 0x0007040100070406ull; }
+
+/* ------------------------------------------------------------------ entries */
+
+/* The PAT index (PWT | PCD << 1 | PAT << 2) for each PG_CACHE_* value, and back. */
+static const uint8_t cache_to_pat[4] = { 0, 1, 3, 4 };
+static const uint8_t pat_to_cache[8] = { 0, 1, 2, 2, 3, 1, 2, 2 };
+
+/* The leaf entry that maps phys at this level with the generic flags. */
+static uint64_t leaf_entry(const pg_space *s, uint64_t phys, unsigned flags, unsigned level)
+{
+	uint64_t e = phys | PTE_P;
+	unsigned pat = cache_to_pat[(flags & PG_CACHE_MASK) >> PG_CACHE_SHIFT];
+	if (flags & PG_W)
+		e |= PTE_W;
+	if (flags & PG_U)
+		e |= PTE_U;
+	if (flags & PG_G)
+		e |= PTE_G;
+	if (!(flags & PG_X) && s->has_nx)
+		e |= PTE_XD;
+	if (pat & 1)
+		e |= PTE_PWT;
+	if (pat & 2)
+		e |= PTE_PCD;
+	if (pat & 4)
+		e |= level == 1 ? PTE_PAT_4K : PTE_PAT_HUGE;
+	if (level > 1)
+		e |= PTE_PS;
+	return e;
+}
+
+/* The generic flags a leaf carries by itself (G and cache type are leaf-only). */
+static unsigned leaf_flags(const pg_space *s, uint64_t e, unsigned level)
+{
+	unsigned f = 0;
+	unsigned pat = (e & PTE_PWT ? 1u : 0u) | (e & PTE_PCD ? 2u : 0u) |
+		       (e & (level == 1 ? PTE_PAT_4K : PTE_PAT_HUGE) ? 4u : 0u);
+	if (e & PTE_W)
+		f |= PG_W;
+	if (e & PTE_U)
+		f |= PG_U;
+	if (e & PTE_G)
+		f |= PG_G;
+	if (!s->has_nx || !(e & PTE_XD))
+		f |= PG_X;
+	return f | (unsigned)pat_to_cache[pat] << PG_CACHE_SHIFT;
+}
+
+/* Rights inherited from the levels above a leaf: the CPU ANDs W and U, ORs XD. */
+typedef struct { bool w, u, xd; } rights;
+static const rights all_rights = { true, true, false };
+
+static rights narrow(rights r, uint64_t e)
+{
+	r.w = r.w && (e & PTE_W);
+	r.u = r.u && (e & PTE_U);
+	r.xd = r.xd || (e & PTE_XD);
+	return r;
+}
+
+/* Effective flags of a leaf reached with the rights r of the levels above it. */
+static unsigned effective(const pg_space *s, uint64_t e, unsigned level, rights r)
+{
+	unsigned f = leaf_flags(s, e, level);
+	if (!r.w)
+		f &= ~PG_W;
+	if (!r.u)
+		f &= ~PG_U;
+	if (r.xd && s->has_nx)
+		f &= ~PG_X;
+	return f;
+}
+
+/* ------------------------------------------------------------------ frames */
+
+static void release(pg_space *s, uint64_t list);
+
+/* Takes n frames from the source, all or none, chained through their first word.
+ * A frame the source gets wrong (misaligned, beyond phys_bits) is refused, not used. */
+static pg_err reserve(pg_space *s, uint64_t n, uint64_t *list)
+{
+	*list = NONE;
+	for (uint64_t i = 0; i < n; i++) {
+		pg_paddr f;
+		pg_err err = PG_OK;
+		if (!s->frames || !s->frames->alloc(s->frames->ctx, &f))
+			err = PG_ERR_NO_FRAMES;
+		else if ((f.pa & 4095) || (f.pa >> s->phys_bits))
+			err = PG_ERR_BAD_FRAME;
+		if (err != PG_OK) {
+			release(s, *list);
+			*list = NONE;
+			return err;
+		}
+		*tab(s, f.pa) = *list;
+		*list = f.pa;
+	}
+	return PG_OK;
+}
+
+/* Gives every frame of a chain back to the source (kept when it has no free). */
+static void release(pg_space *s, uint64_t list)
+{
+	while (list != NONE) {
+		uint64_t next = *tab(s, list);
+		if (s->frames && s->frames->free)
+			s->frames->free(s->frames->ctx, pg_pa(list));
+		list = next;
+	}
+}
+
+static uint64_t take(const pg_space *s, uint64_t *list)
+{
+	uint64_t f = *list;
+	*list = *tab(s, f);
+	return f;
+}
+
+/* Zeroes the entries of a fresh table outside [lo, hi], which the caller fills. */
+static void zero_outside(uint64_t *t, unsigned lo, unsigned hi)
+{
+	for (unsigned i = 0; i < lo; i++)
+		t[i] = 0;
+	for (unsigned i = hi + 1; i < 512; i++)
+		t[i] = 0;
+}
+
+static void zero_table(uint64_t *t) { zero_outside(t, 512, 511); }
+
+static bool table_empty(const uint64_t *t)
+{
+	for (unsigned i = 0; i < 512; i++)
+		if (present(t[i]))
+			return false;
+	return true;
+}
+
+/* Chains the table at phys and every table below it onto *doomed (children first,
+ * since the chain link overwrites word 0). Leaves are not looked at. */
+static void doom_subtree(pg_space *s, uint64_t phys, unsigned level, uint64_t *doomed)
+{
+	uint64_t *t = tab(s, phys);
+	if (level > 1)
+		for (unsigned i = 0; i < 512; i++)
+			if (present(t[i]) && !is_leaf(t[i], level))
+				doom_subtree(s, t[i] & PTE_ADDR, level - 1, doomed);
+	t[0] = *doomed;
+	*doomed = phys;
+}
+
+static void flush(const pg_space *s, uint64_t va, uint64_t length)
+{
+	if (s->flush)
+		s->flush(s->flush_ctx, pg_va(va), length);
+}
+
+/* ------------------------------------------------------------------ space */
+
+pg_err pg_space_init(pg_space *s, pg_frames *frames, uint64_t phys_offset,
+		     bool has_nx, bool has_1g, unsigned phys_bits)
+{
+	uint64_t list;
+	if (!s || !frames || !frames->alloc || phys_bits < 32 || phys_bits > 52)
+		return PG_ERR_BAD_ARG;
+	pg_space n = { .phys_offset = phys_offset, .has_nx = has_nx, .has_1g = has_1g,
+		       .phys_bits = phys_bits, .frames = frames };
+	pg_err e = reserve(&n, 1, &list);
+	if (e != PG_OK)
+		return e;
+	n.pml4 = pg_pa(list);
+	zero_table(tab(&n, list));
+	*s = n;
+	return PG_OK;
+}
+
+static void destroy_tables(pg_space *s, uint64_t phys, unsigned level)
+{
+	uint64_t *t = tab(s, phys);
+	if (level > 1)
+		for (unsigned i = 0; i < 512; i++)
+			if (present(t[i]) && !is_leaf(t[i], level))
+				destroy_tables(s, t[i] & PTE_ADDR, level - 1);
+	if (s->frames && s->frames->free)
+		s->frames->free(s->frames->ctx, pg_pa(phys));
+}
+
+void pg_space_destroy(pg_space *s)
+{
+	if (!s || s->pml4.pa == 0)
+		return;
+	destroy_tables(s, s->pml4.pa, 4);
+	s->pml4 = pg_pa(0);
+}
+
+static void count_tables(const pg_space *s, uint64_t phys, unsigned level, uint64_t counts[4])
+{
+	const uint64_t *t = tab(s, phys);
+	counts[level - 1]++;
+	if (level > 1)
+		for (unsigned i = 0; i < 512; i++)
+			if (present(t[i]) && !is_leaf(t[i], level))
+				count_tables(s, t[i] & PTE_ADDR, level - 1, counts);
+}
+
+void pg_count_tables(const pg_space *s, uint64_t counts[4])
+{
+	for (unsigned i = 0; i < 4; i++)
+		counts[i] = 0;
+	count_tables(s, s->pml4.pa, 4, counts);
+}
+
+/* ------------------------------------------------------------------ translate */
+
+pg_err pg_translate(const pg_space *s, pg_vaddr vaddr, pg_translation *out)
+{
+	uint64_t va = vaddr.va, table = s->pml4.pa;
+	rights r = all_rights;
+	if (!pg_is_canonical(va))
+		return PG_ERR_NOT_CANONICAL;
+	for (unsigned level = 4; level >= 1; level--) {
+		unsigned i = index_of(va, level);
+		uint64_t e = tab(s, table)[i];
+		out->walk[4 - level].index = i;
+		out->walk[4 - level].entry = e;
+		out->levels = 5 - level;
+		if (!present(e)) {
+			out->stop_level = level;
+			return PG_ERR_NOT_MAPPED;
+		}
+		if (is_leaf(e, level)) {
+			out->phys = pg_pa(leaf_addr(e, level) | (va & (span_of(level) - 1)));
+			out->size = (pg_size)(level - 1);
+			out->flags = effective(s, e, level, r);
+			out->stop_level = 0;
+			return PG_OK;
+		}
+		r = narrow(r, e);
+		table = e & PTE_ADDR;
+	}
+	return PG_ERR_NOT_MAPPED; /* not reached: level 1 entries are leaves */
+}
+
+/* ------------------------------------------------------------------ map */
+
+/* Checks what map and map_range share, in the documented order. */
+static pg_err check_map_args(const pg_space *s, uint64_t va, uint64_t pa, uint64_t length,
+			     unsigned flags, pg_size size, uint64_t align)
+{
+	uint64_t last = va + length - 1;
+	if (!s || (unsigned)size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL) || length == 0 ||
+	    last < va)
+		return PG_ERR_BAD_ARG;
+	if (size == PG_1G && !s->has_1g)
+		return PG_ERR_UNSUPPORTED;
+	if (!pg_is_canonical(va) || !pg_is_canonical(last) || (va >> 47) != (last >> 47))
+		return PG_ERR_NOT_CANONICAL;
+	if ((va | pa | length) & (align - 1))
+		return PG_ERR_NOT_ALIGNED;
+	if (pa + length - 1 < pa || (pa + length - 1) >> s->phys_bits)
+		return PG_ERR_BAD_FRAME;
+	return PG_OK;
+}
+
+/* First leaf below a table in address order, if any: its frame goes to *phys. */
+static bool first_leaf(const pg_space *s, uint64_t table, unsigned level, uint64_t *phys)
+{
+	const uint64_t *t = tab(s, table);
+	for (unsigned i = 0; i < 512; i++) {
+		if (!present(t[i]))
+			continue;
+		if (is_leaf(t[i], level)) {
+			*phys = leaf_addr(t[i], level);
+			return true;
+		}
+		if (first_leaf(s, t[i] & PTE_ADDR, level - 1, phys))
+			return true;
+	}
+	return false;
+}
+
+pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned flags,
+	      pg_paddr *existing)
+{
+	uint64_t va = page.va, pa = frame.pa, list, doomed = NONE, found;
+	if (!s || (unsigned)size >= PG_SIZE_COUNT)
+		return PG_ERR_BAD_ARG;
+	uint64_t bytes = pg_size_bytes(size);
+	pg_err err = check_map_args(s, va, pa, bytes, flags, size, bytes);
+	if (err != PG_OK)
+		return err;
+	unsigned leaf = pg_size_level(size), level = 4;
+	uint64_t *t = tab(s, s->pml4.pa);
+	for (; level > leaf; level--) {
+		uint64_t e = t[index_of(va, level)];
+		if (!present(e))
+			break;
+		if (is_leaf(e, level))
+			return PG_ERR_HUGE_PAGE;
+		t = tab(s, e & PTE_ADDR);
+	}
+	uint64_t *slot = &t[index_of(va, level)];
+	if (level == leaf && present(*slot)) {
+		if (is_leaf(*slot, level)) {
+			if (existing)
+				*existing = pg_pa(leaf_addr(*slot, level));
+			return PG_ERR_ALREADY_MAPPED;
+		}
+		if (first_leaf(s, *slot & PTE_ADDR, level - 1, &found)) {
+			if (existing)
+				*existing = pg_pa(found);
+			return PG_ERR_ALREADY_MAPPED;
+		}
+		/* Only empty tables below: the leaf replaces them. */
+		doom_subtree(s, *slot & PTE_ADDR, level - 1, &doomed);
+		*slot = leaf_entry(s, pa, flags, leaf);
+		flush(s, va, bytes);
+		release(s, doomed);
+		return PG_OK;
+	}
+	if ((err = reserve(s, level - leaf, &list)) != PG_OK)
+		return err;
+	for (; level > leaf; level--) {
+		uint64_t f = take(s, &list);
+		uint64_t *child = tab(s, f);
+		zero_table(child);
+		*slot = f | PTE_TABLE;
+		slot = &child[index_of(va, level - 1)];
+	}
+	*slot = leaf_entry(s, pa, flags, leaf);
+	return PG_OK;
+}
+
+/* map_range state: the range [first, last], phys = va + delta, and the leaf templates. */
+typedef struct {
+	pg_space *s;
+	uint64_t first, last, delta;
+	unsigned max_level;
+	uint64_t bits[4];       /* leaf entry without address, per level 1..3 */
+	uint64_t need;          /* check pass: new tables required */
+	uint64_t existing;      /* check pass: frame in the way */
+	uint64_t reserve;       /* commit pass: frames to build tables from */
+	uint64_t doomed;        /* commit pass: empty tables replaced by leaves */
+} mr_state;
+
+/* The largest leaf level that alignment of va and its phys and the remaining length
+ * allow, capped at cap. */
+static unsigned choose(const mr_state *m, uint64_t va, unsigned cap)
+{
+	unsigned level = m->max_level < cap ? m->max_level : cap;
+	for (; level > 1; level--) {
+		uint64_t span = span_of(level);
+		if (((va | (va + m->delta)) & (span - 1)) == 0 && m->last - va >= span - 1)
+			break;
+	}
+	return level;
+}
+
+/* Check pass over [a, b] inside the table at phys (NONE: the table does not exist yet).
+ * Counts new tables into m->need; returns the first conflict in address order. */
+static pg_err mr_check(mr_state *m, uint64_t phys, unsigned level, uint64_t base,
+		       uint64_t a, uint64_t b)
+{
+	const uint64_t *t = phys == NONE ? 0 : tab(m->s, phys);
+	if (level == 1)
+		return PG_OK; /* only reached for a table still to be made: nothing below it */
+	for (unsigned i = index_of(a, level), end = index_of(b, level); i <= end; i++) {
+		uint64_t ev = entry_va(base, i, level);
+		uint64_t lo = max_u64(a, ev), hi = min_u64(b, ev + span_of(level) - 1);
+		unsigned want = choose(m, lo, level);
+		uint64_t e = t ? t[i] : 0;
+		pg_err err;
+		if (!present(e)) {
+			if (want < level) {
+				m->need++;
+				if ((err = mr_check(m, NONE, level - 1, ev, lo, hi)) != PG_OK)
+					return err;
+			}
+			continue;
+		}
+		if (is_leaf(e, level)) {
+			m->existing = leaf_addr(e, level) + (lo - ev);
+			return want < level ? PG_ERR_HUGE_PAGE : PG_ERR_ALREADY_MAPPED;
+		}
+		if (want == level) {
+			if (first_leaf(m->s, e & PTE_ADDR, level - 1, &m->existing))
+				return PG_ERR_ALREADY_MAPPED;
+			continue;
+		}
+		if (level - 1 == 1) {
+			const uint64_t *c = tab(m->s, e & PTE_ADDR);
+			for (unsigned j = index_of(lo, 1), je = index_of(hi, 1); j <= je; j++)
+				if (present(c[j])) {
+					m->existing = leaf_addr(c[j], 1);
+					return PG_ERR_ALREADY_MAPPED;
+				}
+			continue;
+		}
+		if ((err = mr_check(m, e & PTE_ADDR, level - 1, ev, lo, hi)) != PG_OK)
+			return err;
+	}
+	return PG_OK;
+}
+
+/* Commit pass: cannot fail; every table it needs is in m->reserve. fresh says the table
+ * came from the reserve just now and only [a, b] of it is to be written. */
+static void mr_commit(mr_state *m, uint64_t phys, unsigned level, uint64_t base,
+		      uint64_t a, uint64_t b, bool fresh)
+{
+	uint64_t *t = tab(m->s, phys);
+	unsigned i = index_of(a, level), end = index_of(b, level);
+	if (fresh)
+		zero_outside(t, i, end);
+	if (level == 1) {
+		uint64_t pa = a + m->delta, bits = m->bits[1];
+		for (; i <= end; i++, pa += 4096)
+			t[i] = pa | bits;
+		return;
+	}
+	for (; i <= end; i++) {
+		uint64_t ev = entry_va(base, i, level);
+		uint64_t lo = max_u64(a, ev), hi = min_u64(b, ev + span_of(level) - 1);
+		unsigned want = choose(m, lo, level);
+		uint64_t e = fresh ? 0 : t[i];
+		if (want == level) {
+			if (present(e)) /* an empty subtree, as the check pass proved */
+				doom_subtree(m->s, e & PTE_ADDR, level - 1, &m->doomed);
+			t[i] = (lo + m->delta) | m->bits[level];
+			continue;
+		}
+		if (present(e)) {
+			mr_commit(m, e & PTE_ADDR, level - 1, ev, lo, hi, false);
+		} else {
+			uint64_t f = take(m->s, &m->reserve);
+			mr_commit(m, f, level - 1, ev, lo, hi, true);
+			t[i] = f | PTE_TABLE;
+		}
+	}
+}
+
+pg_err pg_map_range(pg_space *s, pg_vaddr virt, pg_paddr phys, uint64_t length,
+		    unsigned flags, pg_size max_size)
+{
+	pg_err err = check_map_args(s, virt.va, phys.pa, length, flags, max_size, 4096);
+	if (err != PG_OK)
+		return err;
+	mr_state m = { .s = s, .first = virt.va, .last = virt.va + length - 1,
+		       .delta = phys.pa - virt.va, .max_level = pg_size_level(max_size),
+		       .reserve = NONE, .doomed = NONE };
+	for (unsigned level = 1; level <= 3; level++)
+		m.bits[level] = leaf_entry(s, 0, flags, level);
+	if ((err = mr_check(&m, s->pml4.pa, 4, 0, m.first, m.last)) != PG_OK)
+		return err;
+	if ((err = reserve(s, m.need, &m.reserve)) != PG_OK)
+		return err;
+	mr_commit(&m, s->pml4.pa, 4, 0, m.first, m.last, false);
+	if (m.doomed != NONE) {
+		flush(s, m.first, length);
+		release(s, m.doomed);
+	}
+	return PG_OK;
+}
+
+/* ------------------------------------------------------------------ unmap */
+
+/* The leaf that maps va: its level and the tables on the way (path[level] = table). */
+static pg_err find_leaf(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t path[5])
+{
+	uint64_t table = s->pml4.pa;
+	for (unsigned level = 4; level >= 1; level--) {
+		uint64_t e = tab(s, table)[index_of(va, level)];
+		path[level] = table;
+		if (!present(e))
+			return PG_ERR_NOT_MAPPED;
+		if (is_leaf(e, level)) {
+			*leaf = level;
+			return PG_OK;
+		}
+		table = e & PTE_ADDR;
+	}
+	return PG_ERR_NOT_MAPPED;
+}
+
+pg_err pg_unmap(pg_space *s, pg_vaddr page, pg_paddr *frame, pg_size *size)
+{
+	uint64_t va = page.va, path[5], doomed = NONE;
+	unsigned leaf;
+	if (!s)
+		return PG_ERR_BAD_ARG;
+	if (!pg_is_canonical(va))
+		return PG_ERR_NOT_CANONICAL;
+	if (va & 4095)
+		return PG_ERR_NOT_ALIGNED;
+	pg_err err = find_leaf(s, va, &leaf, path);
+	if (err != PG_OK)
+		return err;
+	if (va & (span_of(leaf) - 1))
+		return PG_ERR_HUGE_PAGE;
+	uint64_t *slot = &tab(s, path[leaf])[index_of(va, leaf)];
+	if (frame)
+		*frame = pg_pa(leaf_addr(*slot, leaf));
+	if (size)
+		*size = (pg_size)(leaf - 1);
+	*slot = 0;
+	/* Give back the tables this left empty, bottom up; never the PML4. */
+	for (unsigned level = leaf; level < 4 && s->frames && s->frames->free; level++) {
+		if (!table_empty(tab(s, path[level])))
+			break;
+		tab(s, path[level + 1])[index_of(va, level + 1)] = 0;
+		tab(s, path[level])[0] = doomed;
+		doomed = path[level];
+	}
+	flush(s, va, span_of(leaf));
+	release(s, doomed);
+	return PG_OK;
+}
+
+/* Checks a range argument for unmap_range and protect. */
+static pg_err check_range(const pg_space *s, uint64_t va, uint64_t length)
+{
+	uint64_t last = va + length - 1;
+	if (!s || length == 0 || last < va)
+		return PG_ERR_BAD_ARG;
+	if (!pg_is_canonical(va) || !pg_is_canonical(last) || (va >> 47) != (last >> 47))
+		return PG_ERR_NOT_CANONICAL;
+	if ((va | length) & 4095)
+		return PG_ERR_NOT_ALIGNED;
+	return PG_OK;
+}
+
+/* PG_ERR_HUGE_PAGE when a leaf maps va and runs over the boundary between va-1 and va. */
+static pg_err crosses(const pg_space *s, uint64_t va)
+{
+	uint64_t path[5];
+	unsigned leaf;
+	if (find_leaf(s, va, &leaf, path) == PG_OK && (va & (span_of(leaf) - 1)))
+		return PG_ERR_HUGE_PAGE;
+	return PG_OK;
+}
+
+/* Clears every leaf inside [a, b] (no leaf crosses an end) and unlinks tables left
+ * empty onto *doomed when the source takes frames back. Returns the leaves removed. */
+static uint64_t clear(pg_space *s, uint64_t phys, unsigned level, uint64_t base,
+		      uint64_t a, uint64_t b, uint64_t *doomed)
+{
+	uint64_t *t = tab(s, phys), n = 0;
+	unsigned i = index_of(a, level), end = index_of(b, level);
+	bool reclaim = s->frames && s->frames->free;
+	if (level == 1) {
+		for (; i <= end; i++)
+			if (present(t[i])) {
+				t[i] = 0;
+				n++;
+			}
+		return n;
+	}
+	for (; i <= end; i++) {
+		uint64_t e = t[i];
+		if (!present(e))
+			continue;
+		if (is_leaf(e, level)) {
+			t[i] = 0;
+			n++;
+			continue;
+		}
+		uint64_t ev = entry_va(base, i, level), ev_last = ev + span_of(level) - 1;
+		uint64_t lo = max_u64(a, ev), hi = min_u64(b, ev_last);
+		n += clear(s, e & PTE_ADDR, level - 1, ev, lo, hi, doomed);
+		bool whole = lo == ev && hi == ev_last;
+		if (reclaim && (whole || table_empty(tab(s, e & PTE_ADDR)))) {
+			t[i] = 0;
+			tab(s, e & PTE_ADDR)[0] = *doomed;
+			*doomed = e & PTE_ADDR;
+		}
+	}
+	return n;
+}
+
+pg_err pg_unmap_range(pg_space *s, pg_vaddr virt, uint64_t length, uint64_t *pages)
+{
+	uint64_t va = virt.va, doomed = NONE;
+	pg_err err = check_range(s, va, length);
+	if (err == PG_OK)
+		err = crosses(s, va);
+	if (err == PG_OK && va + length != 0 && pg_is_canonical(va + length))
+		err = crosses(s, va + length);
+	if (err != PG_OK)
+		return err;
+	uint64_t n = clear(s, s->pml4.pa, 4, 0, va, va + length - 1, &doomed);
+	if (pages)
+		*pages = n;
+	if (n || doomed != NONE)
+		flush(s, va, length);
+	release(s, doomed);
+	return PG_OK;
+}
+
+/* ------------------------------------------------------------------ protect */
+
+/* Check pass of protect: every page of [a, b] mapped, no leaf crossing first or last.
+ * The first problem in address order wins. */
+static pg_err protect_check(const pg_space *s, uint64_t phys, unsigned level, uint64_t base,
+			    uint64_t a, uint64_t b, uint64_t first, uint64_t last)
+{
+	const uint64_t *t = tab(s, phys);
+	for (unsigned i = index_of(a, level), end = index_of(b, level); i <= end; i++) {
+		uint64_t e = t[i], ev = entry_va(base, i, level);
+		uint64_t ev_last = ev + span_of(level) - 1;
+		if (!present(e))
+			return PG_ERR_NOT_MAPPED;
+		if (is_leaf(e, level)) {
+			if (ev < first || ev_last > last)
+				return PG_ERR_HUGE_PAGE;
+			continue;
+		}
+		pg_err err = protect_check(s, e & PTE_ADDR, level - 1, ev, max_u64(a, ev),
+					   min_u64(b, ev_last), first, last);
+		if (err != PG_OK)
+			return err;
+	}
+	return PG_OK;
+}
+
+/* Rewrites every leaf inside [a, b] with flags, keeping its frame and A/D bits. */
+static void protect_commit(pg_space *s, uint64_t phys, unsigned level, uint64_t base,
+			   uint64_t a, uint64_t b, unsigned flags)
+{
+	uint64_t *t = tab(s, phys);
+	for (unsigned i = index_of(a, level), end = index_of(b, level); i <= end; i++) {
+		uint64_t e = t[i], ev = entry_va(base, i, level);
+		if (is_leaf(e, level)) {
+			t[i] = leaf_entry(s, leaf_addr(e, level), flags, level) |
+			       (e & (PTE_A | PTE_D));
+			continue;
+		}
+		protect_commit(s, e & PTE_ADDR, level - 1, ev, max_u64(a, ev),
+			       min_u64(b, ev + span_of(level) - 1), flags);
+	}
+}
+
+pg_err pg_protect(pg_space *s, pg_vaddr virt, uint64_t length, unsigned flags)
+{
+	uint64_t va = virt.va;
+	pg_err err = check_range(s, va, length);
+	if (err == PG_OK && (flags & ~PG_FLAGS_ALL))
+		err = PG_ERR_BAD_ARG;
+	if (err == PG_OK)
+		err = protect_check(s, s->pml4.pa, 4, 0, va, va + length - 1, va, va + length - 1);
+	if (err != PG_OK)
+		return err;
+	protect_commit(s, s->pml4.pa, 4, 0, va, va + length - 1, flags);
+	flush(s, va, length);
+	return PG_OK;
+}
+
+/* ------------------------------------------------------------------ split */
+
+pg_err pg_split(pg_space *s, pg_vaddr page)
+{
+	uint64_t va = page.va, path[5], list;
+	unsigned leaf;
+	if (!s)
+		return PG_ERR_BAD_ARG;
+	if (!pg_is_canonical(va))
+		return PG_ERR_NOT_CANONICAL;
+	pg_err err = find_leaf(s, va, &leaf, path);
+	if (err != PG_OK)
+		return err;
+	if (leaf == 1)
+		return PG_ERR_BAD_ARG; /* a 4 KiB page has nothing to split into */
+	if (va & (span_of(leaf) - 1))
+		return PG_ERR_NOT_ALIGNED;
+	if ((err = reserve(s, 1, &list)) != PG_OK)
+		return err;
+	uint64_t *slot = &tab(s, path[leaf])[index_of(va, leaf)];
+	uint64_t e = *slot, base = leaf_addr(e, leaf), step = span_of(leaf - 1);
+	/* The small leaves keep every attribute bit (PTE_ADDR includes the huge PAT bit 12).
+	 * On 4 KiB leaves bit 7 is PAT instead of PS, so it takes the huge PAT bit's value. */
+	uint64_t bits = e & ~PTE_ADDR;
+	if (leaf - 1 == 1)
+		bits = (bits & ~PTE_PS) | (e & PTE_PAT_HUGE ? PTE_PAT_4K : 0);
+	else
+		bits |= e & PTE_PAT_HUGE;
+	uint64_t *t = tab(s, list);
+	for (unsigned i = 0; i < 512; i++)
+		t[i] = (base + i * step) | bits;
+	*slot = list | PTE_TABLE;
+	flush(s, va, span_of(leaf));
+	return PG_OK;
+}
+
+/* ------------------------------------------------------------------ walk */
+
+typedef struct {
+	const pg_space *s;
+	pg_walk_fn fn;
+	void *ctx;
+	pg_range run;
+	bool have, stopped;
+} walk_state;
+
+/* Adds one leaf piece to the current run, emitting the run when it cannot grow. */
+static void walk_emit(walk_state *w, uint64_t va, uint64_t pa, uint64_t len, pg_size size,
+		      unsigned flags)
+{
+	pg_range *r = &w->run;
+	if (w->have && r->size == size && r->flags == flags && r->virt.va + r->length == va &&
+	    r->phys.pa + r->length == pa) {
+		r->length += len;
+		return;
+	}
+	if (w->have && !w->fn(w->ctx, r)) {
+		w->stopped = true;
+		return;
+	}
+	r->virt = pg_va(va);
+	r->phys = pg_pa(pa);
+	r->length = len;
+	r->size = size;
+	r->flags = flags;
+	w->have = true;
+}
+
+static void walk_table(walk_state *w, uint64_t phys, unsigned level, uint64_t base,
+		       uint64_t a, uint64_t b, rights r)
+{
+	const uint64_t *t = tab(w->s, phys);
+	for (unsigned i = index_of(a, level), end = index_of(b, level);
+	     i <= end && !w->stopped; i++) {
+		uint64_t e = t[i], ev = entry_va(base, i, level);
+		uint64_t lo = max_u64(a, ev), hi = min_u64(b, ev + span_of(level) - 1);
+		if (!present(e))
+			continue;
+		if (is_leaf(e, level))
+			walk_emit(w, lo, leaf_addr(e, level) + (lo - ev), hi - lo + 1,
+				  (pg_size)(level - 1), effective(w->s, e, level, r));
+		else
+			walk_table(w, e & PTE_ADDR, level - 1, ev, lo, hi, narrow(r, e));
+	}
+}
+
+pg_err pg_walk(const pg_space *s, pg_vaddr virt, uint64_t length, pg_walk_fn fn, void *ctx)
+{
+	uint64_t va = virt.va, last = length ? va + length - 1 : ~0ull;
+	if (!s || !fn || last < va)
+		return PG_ERR_BAD_ARG;
+	if (!pg_is_canonical(va) || !pg_is_canonical(last))
+		return PG_ERR_NOT_CANONICAL;
+	walk_state w = { .s = s, .fn = fn, .ctx = ctx };
+	walk_table(&w, s->pml4.pa, 4, 0, va, last, all_rights);
+	if (w.have && !w.stopped)
+		fn(ctx, &w.run);
+	return PG_OK;
+}
