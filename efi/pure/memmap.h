@@ -34,10 +34,12 @@ typedef struct {
 	uint64_t overlaps;      /* entries that overlapped an earlier one */
 } memmap_stats;
 
-/* Converts map (map_size bytes, entries desc_size apart) into out (emptied first).
- * Errors: PG_ERR_BAD_ARG when desc_size < sizeof(efi_desc), desc_size is not a multiple
- * of 8, map_size is not a multiple of desc_size, or an entry is not page aligned or
- * runs past 2^64; PG_ERR_NO_FRAMES when out's storage is too small. stats may be NULL. */
+/* Converts map (map_size bytes, entries desc_size apart, any alignment) into out
+ * (emptied first). Zero-page entries are skipped; overlaps resolve to the more
+ * restrictive kind. Errors: PG_ERR_BAD_ARG when out is NULL, desc_size < sizeof(efi_desc),
+ * desc_size is not a multiple of 8, map_size is not a multiple of desc_size, or an entry
+ * is not page aligned or reaches 2^64; PG_ERR_NO_FRAMES when out's storage is too small.
+ * On error out is left empty. stats may be NULL; it counts what was read. */
 pg_err memmap_convert(const void *map, uint64_t map_size, uint64_t desc_size,
 		      mem_list *out, memmap_stats *stats);
 
