@@ -14,14 +14,16 @@ typedef struct frame_alloc frame_alloc; /* opaque layout lives in frame.c, but s
 struct frame_region {
 	uint64_t base;        /* first frame (4 KiB aligned) */
 	uint64_t frames;      /* number of 4 KiB frames */
-	uint64_t bitmap_word; /* index of its first word in the free bitmap */
-	uint64_t first_block; /* index of its first 2 MiB block record */
+	uint64_t bitmap_word; /* index of its first word in the free bitmap (8 words per
+				 block, kept inside the block records: first_block * 8) */
+	uint64_t first_block; /* index of its first 2 MiB block record; block 0 of a region
+				 starts at the 2 MiB boundary at or below base */
 };
 
 struct frame_alloc {
 	uint64_t phys_offset;
 	pg_paddr meta;              /* physical address of the metadata area */
-	uint64_t meta_bytes;
+	uint64_t meta_bytes;        /* its size, whole 4 KiB frames */
 	struct frame_region regions[FRAME_MAX_REGIONS];
 	size_t region_count;
 	uint64_t free_frames;       /* 4 KiB frames free, counting those inside free blocks */
@@ -34,10 +36,12 @@ struct frame_alloc {
 	uint64_t block_count;
 };
 
-/* Builds the allocator over the MEM_USABLE regions of list. The metadata is carved
- * out of the first usable region large enough; *meta_out (if non-NULL) receives its
- * range so the caller can record it. PG_ERR_NO_FRAMES when no region can hold it,
- * PG_ERR_BAD_ARG when there are more than FRAME_MAX_REGIONS usable regions. */
+/* Builds the allocator over the MEM_USABLE regions of list (rounded inward to 4 KiB).
+ * The metadata (72 bytes per 2 MiB block touched) is carved out of the start of the
+ * first usable region large enough; *meta_out (if non-NULL) receives its range, as
+ * MEM_KERNEL, so the caller can record it. PG_ERR_NO_FRAMES when there is no usable
+ * memory or no region can hold the metadata, PG_ERR_BAD_ARG when there are more than
+ * FRAME_MAX_REGIONS usable regions or they are unsorted or overlap. */
 pg_err frame_init(frame_alloc *fa, const mem_list *list, uint64_t phys_offset,
 		  mem_region *meta_out);
 
