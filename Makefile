@@ -35,3 +35,108 @@ $(BUILD)/host/unit_tests: $(UNIT_OBJ)
 	$(HOST_CC) $(HOST_LDFLAGS) $^ -o $@
 
 -include $(UNIT_OBJ:.o=.d)
+
+# ---------------------------------------------------------------- EFI stage + kernel (issue 3)
+# paging/ is compiled twice more: build/efi with gnu-efi's flags (phys_offset 0 at run
+# time), build/kernel freestanding for -mcmodel=kernel. The kernel ELF is linked at
+# 0xFFFFFFFF80000000 and embedded into the EFI image, which becomes build/kernel.efi.
+.PHONY: esp run run-serial debug boot-test
+
+EFI_INC  ?= /usr/include/efi
+EFI_LIB  ?= /usr/lib
+EFI_CRT0 := $(EFI_LIB)/crt0-efi-x86_64.o
+EFI_LDS  := $(EFI_LIB)/elf_x86_64_efi.lds
+EFI_CC   ?= gcc
+KERNEL_CC ?= gcc
+LD       ?= ld
+OBJCOPY  ?= objcopy
+ESP      := $(BUILD)/esp
+# Sections the installed gnu-efi linker script produces, for the PE conversion.
+EFI_SECTIONS := .text .sdata .data .dynamic .dynsym .rel .rela .rel.* .rela.* .reloc
+
+KERNEL_CFLAGS := -std=c11 -g -O2 $(WARN) -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
+	-mcmodel=kernel -mno-red-zone -mno-mmx -mno-sse -mno-sse2 -fno-asynchronous-unwind-tables \
+	-fno-omit-frame-pointer -Ikernel -Ipaging -MMD -MP
+KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T kernel/linker.ld
+
+# gnu-efi's headers are -isystem so that our warnings stay on for our code only.
+# GNU_EFI_USE_MS_ABI: firmware calls go through ms_abi function pointers directly.
+EFI_CFLAGS := -std=gnu11 -g -O2 $(WARN) -ffreestanding -fpic -fshort-wchar -fno-stack-protector \
+	-fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI \
+	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -Iefi -Iefi/pure -Ipaging -Ikernel -MMD -MP
+EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic -L$(EFI_LIB)
+
+KERNEL_SRC := $(wildcard kernel/*.c) $(wildcard kernel/*.S) $(PAGING_SRC)
+KERNEL_OBJ := $(addprefix $(BUILD)/kernel/,$(addsuffix .o,$(basename $(KERNEL_SRC))))
+EFI_SRC    := $(wildcard efi/*.c) efi/handoff.S $(PURE_SRC) $(PAGING_SRC)
+EFI_OBJ    := $(addprefix $(BUILD)/efi/,$(addsuffix .o,$(basename $(EFI_SRC)))) \
+	$(BUILD)/efi/kernel_blob.o
+
+all: $(BUILD)/kernel.efi esp
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/kernel/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
+$(BUILD)/kernel/%.o: %.S | deps
+	@mkdir -p $(@D)
+	$(KERNEL_CC) $(KERNEL_CFLAGS) -c $< -o $@
+$(BUILD)/kernel/kernel.elf: $(KERNEL_OBJ) kernel/linker.ld
+	$(LD) $(KERNEL_LDFLAGS) $(KERNEL_OBJ) -o $@
+
+$(BUILD)/efi/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(EFI_CC) $(EFI_CFLAGS) -c $< -o $@
+$(BUILD)/efi/%.o: %.S | deps
+	@mkdir -p $(@D)
+	$(EFI_CC) $(EFI_CFLAGS) -c $< -o $@
+# .incbin is invisible to -MMD: the dependency on the kernel is spelled out.
+$(BUILD)/efi/kernel_blob.o: efi/kernel_blob.S $(BUILD)/kernel/kernel.elf | deps
+	@mkdir -p $(@D)
+	$(EFI_CC) $(EFI_CFLAGS) -DKERNEL_ELF='"$(BUILD)/kernel/kernel.elf"' -c $< -o $@
+$(BUILD)/efi/kernel.so: $(EFI_OBJ)
+	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $(EFI_OBJ) -o $@ -lefi -lgnuefi
+$(BUILD)/kernel.efi: $(BUILD)/efi/kernel.so
+	$(OBJCOPY) $(foreach s,$(EFI_SECTIONS),-j '$(s)') --target efi-app-x86_64 --subsystem=10 $< $@
+
+-include $(KERNEL_OBJ:.o=.d) $(EFI_OBJ:.o=.d)
+
+esp: $(ESP)/EFI/BOOT/BOOTX64.EFI $(ESP)/kernel.efi $(ESP)/startup.nsh
+$(ESP)/EFI/BOOT/BOOTX64.EFI $(ESP)/kernel.efi: $(BUILD)/kernel.efi
+	@mkdir -p $(@D)
+	cp $< $@
+$(ESP)/startup.nsh: startup.nsh
+	@mkdir -p $(@D)
+	cp $< $@
+
+# make run: a window when there is a display, else the serial console on this terminal.
+run: all
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then scripts/qemu.sh --window $(ESP); \
+	else scripts/qemu.sh --serial $(ESP); fi
+run-serial: all
+	@scripts/qemu.sh --serial $(ESP)
+debug: all
+	@echo "QEMU waits for gdb on :1234. In another terminal:"
+	@echo "  gdb $(BUILD)/kernel/kernel.elf -ex 'target remote :1234' -ex 'hbreak kernel_main' -ex continue"
+	@echo "(hardware breakpoints: the kernel's addresses are mapped only after the handoff)"
+	@scripts/qemu.sh --serial --debug $(ESP)
+boot-test: all
+	@tests/boot/boot_test.sh
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@echo "make             build $(BUILD)/kernel.efi and the ESP tree $(ESP)/"
+	@echo "make run         boot it in QEMU on OVMF (window if a display, else serial here)"
+	@echo "make run-serial  boot it with the serial console on this terminal (Ctrl-A X quits)"
+	@echo "make debug       boot it with QEMU waiting for gdb; prints how to attach"
+	@echo "make boot-test   boot under OVMF (TCG) and check the serial log"
+	@echo "make test        every test suite, ending in 'N passed, N failed'"
+	@echo "make test-host   host unit tests of paging/ and efi/pure/"
+	@echo "make deps        install missing Debian/Ubuntu packages (apt-get, sudo)"
+	@echo "make clean       remove $(BUILD)/"
+	@echo "variables: QEMU_MEM=1G QEMU_CPU=max QEMU_SMP=1 QEMU_MACHINE=q35 OVMF_CODE= OVMF_VARS="
+# end of EFI stage + kernel section
