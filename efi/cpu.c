@@ -1,0 +1,58 @@
+/* cpu.c - what the EFI stage needs to know about the CPU before it builds tables:
+ * NX, 1 GiB pages, the physical address width, and the TSC rate for the boot report. */
+#include "stage.h"
+
+#define MSR_EFER 0xc0000080u
+#define EFER_NXE (1ull << 11)
+
+static void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
+}
+
+static uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+/* TSC ticks across a 10 ms firmware Stall, scaled to a second. */
+static uint64_t measure_tsc_hz(void)
+{
+	uint64_t t0 = stage_rdtsc();
+	uefi_call_wrapper(BS->Stall, 1, 10000);
+	return (stage_rdtsc() - t0) * 100;
+}
+
+EFI_STATUS stage_cpu_probe(stage_cpu *cpu)
+{
+	uint32_t r[4];
+	cpuid(0x80000000u, r);
+	if (r[0] < 0x80000008u) {
+		Print(L"efi: error: CPU lacks CPUID leaf 0x80000008 (max 0x%x)\n", r[0]);
+		return EFI_UNSUPPORTED;
+	}
+	cpuid(0x80000001u, r);
+	cpu->nx = (r[3] >> 20) & 1;
+	cpu->gb_pages = (r[3] >> 26) & 1;
+	cpuid(0x80000008u, r);
+	cpu->phys_bits = r[0] & 0xff;
+	if (cpu->phys_bits < 36 || cpu->phys_bits > 52) {
+		Print(L"efi: error: CPU reports MAXPHYADDR %d, outside 36..52\n", cpu->phys_bits);
+		return EFI_UNSUPPORTED;
+	}
+	/* XD bits are reserved (and fault) unless EFER.NXE is on; firmware usually sets it,
+	 * and setting it under the firmware's own tables changes nothing for them. */
+	if (cpu->nx && !(rdmsr(MSR_EFER) & EFER_NXE))
+		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
+	cpu->tsc_hz = measure_tsc_hz();
+	Print(L"efi: cpu nx=%d pdpe1gb=%d phys_bits=%d tsc_hz=%ld\n", cpu->nx, cpu->gb_pages,
+	      cpu->phys_bits, cpu->tsc_hz);
+	return EFI_SUCCESS;
+}

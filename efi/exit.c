@@ -1,0 +1,101 @@
+/* exit.c - leaving the firmware: the final memory map and ExitBootServices with the
+ * standard retry, the kernel's region list built from that map, and the jump. After the
+ * first ExitBootServices call nothing but GetMemoryMap and ExitBootServices may touch the
+ * firmware, so errors from then on go straight to COM1. */
+#include "stage.h"
+
+#include "memmap.h"
+
+#define EXIT_SLACK_DESCRIPTORS 128
+#define EXIT_MAX_ATTEMPTS 8
+
+_Static_assert(sizeof(boot_region) == sizeof(mem_region), "boot_region mirrors mem_region");
+
+static void *exit_map;
+static UINTN exit_cap;
+
+EFI_STATUS stage_prepare_exit(EFI_HANDLE image)
+{
+	UINTN size = 0, key, desc_size;
+	UINT32 desc_version;
+	uint64_t pa;
+	(void)image;
+	EFI_STATUS st = uefi_call_wrapper(BS->GetMemoryMap, 5, &size, NULL, &key, &desc_size,
+					  &desc_version);
+	if (st != EFI_BUFFER_TOO_SMALL) {
+		Print(L"efi: error: GetMemoryMap size query: %r\n", st);
+		return EFI_ERROR(st) ? st : EFI_DEVICE_ERROR;
+	}
+	/* Slack: this allocation and whatever the firmware does during the exit split
+	 * descriptors, and no allocation is allowed once the exit has begun. */
+	exit_cap = size + EXIT_SLACK_DESCRIPTORS * desc_size;
+	exit_cap = (exit_cap + 4095) & ~(UINTN)4095;
+	st = stage_alloc(exit_cap / 4096, MEM_BOOT_RECLAIMABLE, L"exit memory map", &pa);
+	if (EFI_ERROR(st))
+		return st;
+	exit_map = (void *)(UINTN)pa;
+	return EFI_SUCCESS;
+}
+
+/* Boot services are gone: report on COM1 by hand and stop. */
+static void late_fail(const char *msg) __attribute__((noreturn));
+static void late_fail(const char *msg)
+{
+	const char *prefix = "efi: fatal after ExitBootServices: ";
+	for (int pass = 0; pass < 2; pass++) {
+		for (const char *p = pass ? msg : prefix; *p; p++) {
+			for (int spin = 0; spin < 100000; spin++) {
+				uint8_t lsr;
+				__asm__ volatile("inb %1, %0" : "=a"(lsr) : "Nd"((uint16_t)0x3fd));
+				if (lsr & 0x20)
+					break;
+			}
+			__asm__ volatile("outb %0, %1" : : "a"(*p), "Nd"((uint16_t)0x3f8));
+		}
+	}
+	__asm__ volatile("outb %0, %1" : : "a"((uint8_t)'\n'), "Nd"((uint16_t)0x3f8));
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi,
+				uint64_t bi_phys)
+{
+	UINTN size, key, desc_size;
+	UINT32 desc_version;
+	EFI_STATUS st;
+	unsigned attempt;
+
+	bi->tsc_exit_start = stage_rdtsc();
+	for (attempt = 1;; attempt++) {
+		size = exit_cap;
+		st = uefi_call_wrapper(BS->GetMemoryMap, 5, &size, exit_map, &key, &desc_size,
+				       &desc_version);
+		if (EFI_ERROR(st)) {
+			if (attempt == 1) {
+				Print(L"efi: error: final GetMemoryMap: %r\n", st);
+				return st;
+			}
+			late_fail("GetMemoryMap failed on retry");
+		}
+		st = uefi_call_wrapper(BS->ExitBootServices, 2, image, key);
+		if (!EFI_ERROR(st))
+			break;
+		/* EFI_INVALID_PARAMETER: the map changed under us; fetch it again. */
+		if (st != EFI_INVALID_PARAMETER || attempt == EXIT_MAX_ATTEMPTS)
+			late_fail("ExitBootServices keeps failing");
+	}
+	bi->tsc_exit_done = stage_rdtsc();
+	bi->exit_attempts = attempt;
+
+	mem_list l;
+	mem_list_init(&l, (mem_region *)bi->regions, BOOT_INFO_MAX_REGIONS);
+	if (memmap_convert(exit_map, size, desc_size, &l, NULL) != PG_OK)
+		late_fail("final memory map does not convert");
+	if (stage_apply_allocs(&l) != PG_OK)
+		late_fail("region list overflows boot_info");
+	bi->region_count = (uint32_t)l.count;
+
+	stage_handoff(sp->space.pml4.pa, BOOT_STACK_TOP, bi->kernel_entry,
+		      BOOT_PHYSMAP_OFFSET + bi_phys);
+}

@@ -1,0 +1,166 @@
+/* main.c - entry of the UEFI application: parses the command, reads the machine, builds
+ * the kernel's page tables and boot info, and hands off. The steps live in the other
+ * files of efi/; this one says in which order they run and why. */
+#include "stage.h"
+
+static mem_region map_storage[BOOT_INFO_MAX_REGIONS];
+
+static void usage(void)
+{
+	Print(L"usage: kernel.efi [boot [kernel arguments...]] | help\n"
+	      L"  boot   build the kernel's page tables, exit boot services, start the kernel\n"
+	      L"         (the default; the arguments become the kernel's command line)\n"
+	      L"  help   this text\n");
+}
+
+/* Joins argv[from..] into bi->cmdline as ASCII; refuses what does not fit or is not ASCII. */
+static EFI_STATUS copy_cmdline(CHAR16 **argv, INTN argc, INTN from, boot_info *bi)
+{
+	UINTN n = 0;
+	for (INTN i = from; i < argc; i++) {
+		for (const CHAR16 *c = argv[i]; *c; c++) {
+			if (*c < 0x20 || *c > 0x7e) {
+				Print(L"efi: error: argument %d is not printable ASCII\n", i);
+				return EFI_INVALID_PARAMETER;
+			}
+			if (n + 2 >= BOOT_INFO_CMDLINE) {
+				Print(L"efi: error: kernel command line longer than %d bytes\n",
+				      BOOT_INFO_CMDLINE - 1);
+				return EFI_INVALID_PARAMETER;
+			}
+			bi->cmdline[n++] = (char)*c;
+		}
+		if (i + 1 < argc)
+			bi->cmdline[n++] = ' ';
+	}
+	bi->cmdline[n] = '\0';
+	return EFI_SUCCESS;
+}
+
+/* Decides what to do from the shell arguments. Started by the firmware rather than
+ * the shell (argc -1, e.g. as BOOTX64.EFI), it boots with an empty command line. */
+static EFI_STATUS parse_args(EFI_HANDLE image, boot_info *bi, bool *boot)
+{
+	CHAR16 **argv = NULL;
+	INTN argc = GetShellArgcArgv(image, &argv);
+	*boot = true;
+	if (argc < 2)
+		return EFI_SUCCESS;
+	if (StrCmp(argv[1], L"help") == 0 || StrCmp(argv[1], L"-h") == 0 ||
+	    StrCmp(argv[1], L"--help") == 0) {
+		usage();
+		*boot = false;
+		return EFI_SUCCESS;
+	}
+	if (StrCmp(argv[1], L"boot") == 0)
+		return copy_cmdline(argv, argc, 2, bi);
+	Print(L"efi: error: unknown command '%s'\n", argv[1]);
+	usage();
+	return EFI_INVALID_PARAMETER;
+}
+
+/* The nth free 4 KiB frame of the usable regions (counting from 0), or 0 if none. */
+static uint64_t usable_frame(const mem_list *map, uint64_t nth)
+{
+	for (size_t i = 0; i < map->count; i++) {
+		const mem_region *r = &map->r[i];
+		if (r->kind != MEM_USABLE)
+			continue;
+		if (nth < r->length / 4096)
+			return r->start + nth * 4096;
+		nth -= r->length / 4096;
+	}
+	return 0;
+}
+
+/* Claims a usable frame near the nth (stepping by dir when it is taken) and fills it
+ * with the pattern the kernel will read back through the physmap. Frame 0 is skipped:
+ * writing through a null pointer is nobody's friend. */
+static void plant_check(const mem_list *map, uint64_t nth, int dir, boot_info *bi)
+{
+	for (int tries = 0; tries < 64; tries++, nth += (uint64_t)(int64_t)dir) {
+		uint64_t pa = usable_frame(map, nth);
+		if (pa == 0 || EFI_ERROR(stage_alloc_at(pa, 1, MEM_BOOT_RECLAIMABLE, L"physmap check")))
+			continue;
+		volatile uint64_t *w = (volatile uint64_t *)(UINTN)pa;
+		for (uint64_t i = 0; i < 512; i++)
+			w[i] = boot_check_word(pa, i);
+		bi->check_frames[bi->check_count++] = pa;
+		return;
+	}
+	Print(L"efi: warning: no physmap check frame near usable frame %ld\n", nth);
+}
+
+/* Low, middle and highest usable frames: before the page-table batches, which the
+ * firmware tends to carve from the top of memory. */
+static void plant_checks(const mem_list *map, boot_info *bi)
+{
+	uint64_t frames = mem_list_total(map, MEM_USABLE) / 4096;
+	if (frames < 8) {
+		Print(L"efi: warning: only %ld usable frames, no physmap check\n", frames);
+		return;
+	}
+	plant_check(map, 0, 1, bi);
+	plant_check(map, frames / 2, 1, bi);
+	plant_check(map, frames - 1, -1, bi);
+	Print(L"efi: physmap check frames=%d low=0x%016lx mid=0x%016lx high=0x%016lx\n",
+	      bi->check_count, bi->check_frames[0], bi->check_frames[1], bi->check_frames[2]);
+}
+
+static EFI_STATUS boot(EFI_HANDLE image, boot_info *bi, uint64_t bi_phys)
+{
+	static stage_space sp;
+	stage_cpu cpu;
+	mem_list map;
+	EFI_STATUS st;
+
+	if (EFI_ERROR((st = stage_cpu_probe(&cpu))))
+		return st;
+	mem_list_init(&map, map_storage, BOOT_INFO_MAX_REGIONS);
+	if (EFI_ERROR((st = stage_read_memmap(&map))))
+		return st;
+	plant_checks(&map, bi);
+	stage_firmware_facts(bi);
+	bi->cpu_features = (cpu.nx ? BOOT_CPU_NX : 0) | (cpu.gb_pages ? BOOT_CPU_1G : 0);
+	bi->phys_bits = cpu.phys_bits;
+	bi->tsc_hz = cpu.tsc_hz;
+	if (EFI_ERROR((st = stage_build_space(&sp, &cpu, &map, stage_kernel_elf,
+					     (uint64_t)(stage_kernel_elf_end - stage_kernel_elf), bi))))
+		return st;
+	if (EFI_ERROR((st = stage_prepare_exit(image))))
+		return st;
+	stage_print_allocs();
+	Print(L"efi: boot_info=0x%016lx entry=0x%016lx cmdline=\"%a\"\n", bi_phys, bi->kernel_entry,
+	      bi->cmdline);
+	Print(L"efi: exiting boot services; the kernel continues on COM1\n");
+	return stage_exit_and_enter(image, &sp, bi, bi_phys);
+}
+
+/* gnu-efi's crt0 calls this with the System V convention, so it is not EFIAPI. */
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+{
+	uint64_t tsc_entry = stage_rdtsc(), bi_phys;
+	bool do_boot;
+	boot_info *bi;
+	EFI_STATUS st;
+
+	InitializeLib(image, systab);
+	uefi_call_wrapper(BS->SetWatchdogTimer, 4, 0, 0, 0, NULL);
+	Print(L"efi: kernel.efi (UEFI stage) starting\n");
+	st = stage_alloc((sizeof(boot_info) + 4095) / 4096, MEM_BOOT_INFO, L"boot info", &bi_phys);
+	if (EFI_ERROR(st))
+		return st;
+	bi = (boot_info *)(UINTN)bi_phys;
+	ZeroMem(bi, sizeof *bi);
+	bi->magic = BOOT_INFO_MAGIC;
+	bi->version = BOOT_INFO_VERSION;
+	bi->size = sizeof *bi;
+	bi->phys_offset = BOOT_PHYSMAP_OFFSET;
+	bi->tsc_efi_entry = tsc_entry;
+	if (EFI_ERROR((st = parse_args(image, bi, &do_boot))) || !do_boot)
+		return st;
+	st = boot(image, bi, bi_phys);
+	Print(L"efi: boot failed: %r\n", st);
+	return st;
+}

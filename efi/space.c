@@ -1,0 +1,183 @@
+/* space.c - builds the kernel's address space with paging/ (phys_offset 0: the firmware
+ * identity-maps memory): the physmap at 10 TiB, the kernel's segments W^X, the stack
+ * with its guard page, and the identity-mapped handoff page. */
+#include "stage.h"
+
+#define GIB (1ull << 30)
+
+/* Memory-map kinds that are memory (the physmap covers them above 4 GiB; below 4 GiB
+ * it covers everything so low MMIO such as the APIC and HPET stays reachable). */
+static bool ram_like(uint32_t kind)
+{
+	return kind != MEM_MMIO && kind != MEM_RESERVED && kind != MEM_BAD;
+}
+
+static EFI_STATUS map_failed(const CHAR16 *what, uint64_t va, pg_err e)
+{
+	Print(L"efi: error: mapping %s at 0x%016lx failed: %a\n", what, va, pg_strerror(e));
+	return EFI_LOAD_ERROR;
+}
+
+/* Collects the physical ranges the physmap covers, rounded out to page, into want
+ * (mem_list_add merges what touches). */
+static pg_err physmap_ranges(const mem_list *map, const boot_info *bi, uint64_t page,
+			     mem_list *want)
+{
+	pg_err e = mem_list_add(want, 0, 4 * GIB, MEM_USABLE);
+	for (size_t i = 0; e == PG_OK && i < map->count; i++) {
+		const mem_region *r = &map->r[i];
+		if (!ram_like(r->kind) || r->start + r->length <= 4 * GIB)
+			continue;
+		uint64_t lo = r->start & ~(page - 1);
+		uint64_t hi = (r->start + r->length + page - 1) & ~(page - 1);
+		e = mem_list_add(want, lo, hi - lo, MEM_USABLE);
+	}
+	if (e == PG_OK && bi->fb.base && bi->fb.size) {
+		uint64_t lo = bi->fb.base & ~(page - 1);
+		uint64_t hi = (bi->fb.base + bi->fb.size + page - 1) & ~(page - 1);
+		e = mem_list_add(want, lo, hi - lo, MEM_USABLE);
+	}
+	return e;
+}
+
+static EFI_STATUS map_physmap(stage_space *st, const stage_cpu *cpu, const mem_list *map,
+			      boot_info *bi)
+{
+	static mem_region storage[BOOT_INFO_MAX_REGIONS];
+	mem_list want;
+	pg_size size = cpu->gb_pages ? PG_1G : PG_2M;
+	uint64_t page = pg_size_bytes(size), limit = 1ull << cpu->phys_bits, end = 0;
+
+	mem_list_init(&want, storage, BOOT_INFO_MAX_REGIONS);
+	pg_err e = physmap_ranges(map, bi, page, &want);
+	if (e != PG_OK) {
+		Print(L"efi: error: physmap range list: %a\n", pg_strerror(e));
+		return EFI_LOAD_ERROR;
+	}
+	for (size_t i = 0; i < want.count; i++) {
+		uint64_t start = want.r[i].start, len = want.r[i].length;
+		if (start >= limit)
+			continue; /* beyond what the CPU can address: cannot be memory */
+		if (len > limit - start)
+			len = limit - start;
+		e = pg_map_range(&st->space, pg_va(BOOT_PHYSMAP_OFFSET + start), pg_pa(start), len,
+				 PG_W | PG_G, size);
+		if (e != PG_OK)
+			return map_failed(L"physmap", BOOT_PHYSMAP_OFFSET + start, e);
+		end = start + len;
+	}
+	bi->physmap_end = BOOT_PHYSMAP_OFFSET + end;
+	bi->physmap_page_shift = pg_size_shift(size);
+	bi->physmap_ranges = (uint32_t)want.count;
+	Print(L"efi: physmap ranges=%ld end=0x%016lx page=%a\n", want.count, bi->physmap_end,
+	      pg_size_name(size));
+	return EFI_SUCCESS;
+}
+
+/* W^X from the segment flags; text and rodata global, as the DESIGN table says. */
+static unsigned segment_flags(uint32_t elf_flags)
+{
+	unsigned f = PG_G;
+	if (elf_flags & ELF_PF_W)
+		f |= PG_W;
+	if (elf_flags & ELF_PF_X)
+		f |= PG_X;
+	return f;
+}
+
+/* Copies the validated segments into one fresh block spanning img.lo..img.hi, so the
+ * image is one physical range, and maps each segment's pages with its own flags. */
+static EFI_STATUS load_kernel(stage_space *st, const void *file, uint64_t size, boot_info *bi)
+{
+	elf_image *img = &st->img;
+	elf_err ee = elf_validate(file, size, BOOT_KERNEL_BASE, img);
+	if (ee != ELF_OK) {
+		Print(L"efi: error: embedded kernel ELF refused: %a (program header %d)\n",
+		      elf_strerror(ee), img->bad_index);
+		return EFI_LOAD_ERROR;
+	}
+	uint64_t span = img->hi - img->lo, phys;
+	EFI_STATUS s = stage_alloc(span / 4096, MEM_KERNEL, L"kernel image", &phys);
+	if (EFI_ERROR(s))
+		return s;
+	ZeroMem((void *)(UINTN)phys, span);
+	for (unsigned i = 0; i < img->count; i++) {
+		const elf_segment *seg = &img->seg[i];
+		uint64_t page_lo = seg->vaddr & ~0xfffull;
+		uint64_t page_hi = (seg->vaddr + seg->memsz + 0xfff) & ~0xfffull;
+		CopyMem((void *)(UINTN)(phys + (seg->vaddr - img->lo)),
+			(const uint8_t *)file + seg->offset, seg->filesz);
+		pg_err e = pg_map_range(&st->space, pg_va(page_lo), pg_pa(phys + (page_lo - img->lo)),
+					page_hi - page_lo, segment_flags(seg->flags), PG_4K);
+		if (e != PG_OK)
+			return map_failed(L"kernel segment", page_lo, e);
+		Print(L"efi: kernel segment virt=0x%016lx phys=0x%016lx bytes=%ld flags=%c%c%c\n",
+		      page_lo, phys + (page_lo - img->lo), page_hi - page_lo,
+		      seg->flags & ELF_PF_R ? 'r' : '-', seg->flags & ELF_PF_W ? 'w' : '-',
+		      seg->flags & ELF_PF_X ? 'x' : '-');
+	}
+	bi->kernel = (boot_range){ phys, img->lo, span };
+	bi->kernel_entry = img->entry;
+	return EFI_SUCCESS;
+}
+
+/* The stack sits below BOOT_STACK_TOP; the page under it is left unmapped so an
+ * overflow faults instead of running into whatever lies below. */
+static EFI_STATUS map_stack(stage_space *st, boot_info *bi)
+{
+	uint64_t virt = BOOT_STACK_TOP - BOOT_STACK_SIZE;
+	EFI_STATUS s = stage_alloc(BOOT_STACK_SIZE / 4096, MEM_KERNEL_STACK, L"kernel stack",
+				   &st->stack_phys);
+	if (EFI_ERROR(s))
+		return s;
+	ZeroMem((void *)(UINTN)st->stack_phys, BOOT_STACK_SIZE);
+	pg_err e = pg_map_range(&st->space, pg_va(virt), pg_pa(st->stack_phys), BOOT_STACK_SIZE,
+				PG_W, PG_4K);
+	if (e != PG_OK)
+		return map_failed(L"kernel stack", virt, e);
+	bi->stack = (boot_range){ st->stack_phys, virt, BOOT_STACK_SIZE };
+	Print(L"efi: stack virt=0x%016lx phys=0x%016lx bytes=%ld guard=0x%016lx\n", virt,
+	      st->stack_phys, BOOT_STACK_SIZE, virt - 4096);
+	return EFI_SUCCESS;
+}
+
+/* The handoff code runs on both sets of tables, so its page is mapped at its own
+ * physical address: executable, read-only, not global (the kernel removes it). */
+static EFI_STATUS map_handoff(stage_space *st, boot_info *bi)
+{
+	st->handoff_page = (uint64_t)(UINTN)stage_handoff_page;
+	if (st->handoff_page & 0xfff || st->handoff_page >= BOOT_PHYSMAP_OFFSET) {
+		Print(L"efi: error: handoff code at 0x%016lx is not a page in low memory\n",
+		      st->handoff_page);
+		return EFI_LOAD_ERROR;
+	}
+	pg_err e = pg_map(&st->space, pg_va(st->handoff_page), pg_pa(st->handoff_page), PG_4K,
+			  PG_X, NULL);
+	if (e != PG_OK)
+		return map_failed(L"handoff page", st->handoff_page, e);
+	bi->handoff_page = st->handoff_page;
+	return EFI_SUCCESS;
+}
+
+EFI_STATUS stage_build_space(stage_space *st, const stage_cpu *cpu, const mem_list *map,
+			     const void *kernel, uint64_t kernel_size, boot_info *bi)
+{
+	EFI_STATUS s;
+	pg_err e = pg_space_init(&st->space, stage_table_frames(), 0, cpu->nx, cpu->gb_pages,
+				 cpu->phys_bits);
+	if (e != PG_OK) {
+		Print(L"efi: error: new PML4: %a\n", pg_strerror(e));
+		return EFI_OUT_OF_RESOURCES;
+	}
+	if (EFI_ERROR((s = map_physmap(st, cpu, map, bi))) ||
+	    EFI_ERROR((s = load_kernel(st, kernel, kernel_size, bi))) ||
+	    EFI_ERROR((s = map_stack(st, bi))) || EFI_ERROR((s = map_handoff(st, bi))))
+		return s;
+	bi->pml4 = st->space.pml4.pa;
+	pg_count_tables(&st->space, bi->table_counts);
+	bi->table_frames_reserved = stage_table_frames_reserved();
+	Print(L"efi: tables pml4=0x%016lx l4=%ld l3=%ld l2=%ld l1=%ld reserved=%ld\n", bi->pml4,
+	      bi->table_counts[3], bi->table_counts[2], bi->table_counts[1], bi->table_counts[0],
+	      bi->table_frames_reserved);
+	return EFI_SUCCESS;
+}

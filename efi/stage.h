@@ -1,0 +1,96 @@
+/* stage.h - what the files of the EFI stage share: the allocation record, the CPU
+ * probe, firmware facts and the steps of building and entering the kernel's world.
+ * Only efi/ includes this (it pulls in gnu-efi). */
+#ifndef EFI_STAGE_H
+#define EFI_STAGE_H
+
+#include <efi.h>
+#include <efilib.h>
+
+#include "boot_info.h"
+#include "elf.h"
+#include "paging.h"
+#include "region.h"
+
+/* ---- alloc.c: every page the stage allocates, and what it is for */
+
+/* Allocates pages as EfiLoaderData anywhere and records them as kind. OS-defined memory
+ * types would say the same thing but hang ExitBootServices on some firmware. */
+EFI_STATUS stage_alloc(UINT64 pages, mem_kind kind, const CHAR16 *what, uint64_t *pa);
+
+/* The same at a fixed physical address (AllocateAddress). */
+EFI_STATUS stage_alloc_at(uint64_t pa, UINT64 pages, mem_kind kind, const CHAR16 *what);
+
+/* A pg_frames drawing page-table frames from batches of stage_alloc(MEM_PAGE_TABLES). */
+pg_frames *stage_table_frames(void);
+uint64_t stage_table_frames_reserved(void);
+
+/* Marks every recorded allocation with its kind in l (runs after the exit of boot
+ * services, so it calls no firmware). */
+pg_err stage_apply_allocs(mem_list *l);
+
+/* Prints the record, one allocation a line. */
+void stage_print_allocs(void);
+
+/* ---- cpu.c */
+
+typedef struct {
+	bool nx, gb_pages;
+	unsigned phys_bits;
+	uint64_t tsc_hz;
+} stage_cpu;
+
+/* Reads CPUID, turns on EFER.NXE where the CPU has NX, and measures the TSC against
+ * the firmware's Stall. Refuses a CPU without long-mode essentials. */
+EFI_STATUS stage_cpu_probe(stage_cpu *cpu);
+
+static inline uint64_t stage_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* ---- firmware.c */
+
+/* Reads the memory map into a fresh pool buffer and converts it into l. */
+EFI_STATUS stage_read_memmap(mem_list *l);
+
+/* Fills the framebuffer (from GOP) and ACPI RSDP fields of bi; absence is not an error. */
+void stage_firmware_facts(boot_info *bi);
+
+/* ---- space.c: the kernel's address space */
+
+typedef struct {
+	pg_space space;
+	elf_image img;
+	uint64_t stack_phys;
+	uint64_t handoff_page;
+} stage_space;
+
+/* Builds a fresh PML4 with the physmap, kernel segments, stack and handoff page, and
+ * records the results in bi. Prints what fails and why. */
+EFI_STATUS stage_build_space(stage_space *st, const stage_cpu *cpu, const mem_list *map,
+			     const void *kernel, uint64_t kernel_size, boot_info *bi);
+
+/* ---- exit.c */
+
+/* Allocates the final memory-map buffer with slack; must run before stage_exit. */
+EFI_STATUS stage_prepare_exit(EFI_HANDLE image);
+
+/* Exits boot services with the standard retry, builds bi's region list from the final
+ * map and the allocation record, and jumps into the kernel. Returns only when the
+ * exit could not even start (firmware still usable). */
+EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *st, boot_info *bi,
+				uint64_t bi_phys);
+
+/* ---- handoff.S: the one page of code that runs on both sets of tables */
+extern char stage_handoff_page[];
+void stage_handoff(uint64_t pml4, uint64_t stack_top, uint64_t entry, uint64_t boot_info_va)
+	__attribute__((noreturn));
+
+/* ---- kernel_blob.S: the kernel ELF, embedded at build time */
+extern const uint8_t stage_kernel_elf[];
+extern const uint8_t stage_kernel_elf_end[];
+
+#endif

@@ -1,0 +1,71 @@
+/* gdt.c - flat 64-bit segments plus one TSS whose IST1 gives the double-fault handler
+ * a known-good stack, so a kernel stack overflow is reported instead of triple-faulting. */
+#include "gdt.h"
+
+#include <stdint.h>
+
+typedef struct __attribute__((packed)) {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} tss64;
+
+_Static_assert(sizeof(tss64) == 104, "TSS layout (Intel SDM vol. 3, 8.7)");
+
+static tss64 tss;
+static uint8_t df_stack[16384] __attribute__((aligned(16)));
+
+/* Null, code, data, and the two slots of the 16-byte TSS descriptor. */
+static uint64_t gdt[5];
+
+/* Code: present, DPL 0, type execute/read, L (64-bit). Data: present, read/write. */
+#define SEG_CODE64 0x00209a0000000000ull
+#define SEG_DATA   0x0000920000000000ull
+
+static void set_tss_descriptor(uint64_t *slot, uint64_t base, uint32_t limit)
+{
+	slot[0] = (limit & 0xffffull) | ((base & 0xffffffull) << 16) |
+		  (0x89ull << 40) /* present, type 9: available 64-bit TSS */ |
+		  ((uint64_t)(limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xffull) << 56);
+	slot[1] = base >> 32;
+}
+
+void gdt_init(void)
+{
+	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr;
+
+	tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(uintptr_t)(df_stack + sizeof df_stack);
+	tss.iomap_base = sizeof tss; /* no I/O permission bitmap */
+	gdt[0] = 0;
+	gdt[1] = SEG_CODE64;
+	gdt[2] = SEG_DATA;
+	set_tss_descriptor(&gdt[3], (uint64_t)(uintptr_t)&tss, sizeof tss - 1);
+
+	gdtr.limit = sizeof gdt - 1;
+	gdtr.base = (uint64_t)(uintptr_t)gdt;
+	/* CS can only be reloaded by a far transfer: push the selector and a return
+	 * address, then lretq. */
+	__asm__ volatile(
+		"lgdt %0\n\t"
+		"pushq %1\n\t"
+		"leaq 1f(%%rip), %%rax\n\t"
+		"pushq %%rax\n\t"
+		"lretq\n"
+		"1:\n\t"
+		"movw %w2, %%ax\n\t"
+		"movw %%ax, %%ds\n\t"
+		"movw %%ax, %%es\n\t"
+		"movw %%ax, %%ss\n\t"
+		"xorl %%eax, %%eax\n\t"
+		"movw %%ax, %%fs\n\t"
+		"movw %%ax, %%gs\n\t"
+		"ltr %w3\n\t"
+		:
+		: "m"(gdtr), "i"(GDT_KERNEL_CODE), "r"((uint16_t)GDT_KERNEL_DATA),
+		  "r"((uint16_t)GDT_TSS)
+		: "rax", "memory");
+}

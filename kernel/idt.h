@@ -1,0 +1,24 @@
+/* idt.h - the kernel's IDT and its exception handlers for vectors 0..31. */
+#ifndef KERNEL_IDT_H
+#define KERNEL_IDT_H
+
+#include <stdint.h>
+
+/* What the entry stubs in isr.S push, lowest address first. */
+typedef struct {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+} exc_frame;
+
+/* Loads an IDT with a gate for each of the 32 exception vectors (#DF on its IST). */
+void idt_init(void);
+
+/* Called by the stubs. Prints the vector, error code, RIP and CR2 and halts; the
+ * stubs can resume after it, which a later fault-expecting test will use. */
+void exc_dispatch(exc_frame *f);
+
+const char *exc_name(unsigned vector);
+
+#endif

@@ -1,0 +1,189 @@
+/* main.c - the kernel proper: takes over the CPU from the EFI stage, drops the handoff
+ * identity page, prints the boot report (one fact a line) and checks the physmap. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boot_info.h"
+#include "cpu.h"
+#include "gdt.h"
+#include "idt.h"
+#include "kprintf.h"
+#include "paging.h"
+#include "region.h"
+#include "serial.h"
+
+void kernel_main(uint64_t boot_info_va);
+
+_Static_assert(sizeof(boot_region) == sizeof(mem_region), "boot_region mirrors mem_region");
+_Static_assert(offsetof(boot_region, kind) == offsetof(mem_region, kind), "same layout");
+
+static pg_space kspace;
+static uint64_t tsc_kernel_entry;
+
+/* The kernel has no frame allocator yet (issue 4): a source that never gives a frame and
+ * has no free, so tables left empty by an unmap are kept. */
+static bool no_frame(void *ctx, pg_paddr *frame)
+{
+	(void)ctx;
+	(void)frame;
+	return false;
+}
+static pg_frames no_frames = { no_frame, NULL, NULL };
+
+/* Refuses a boot-info block this kernel does not understand. */
+static const boot_info *check_boot_info(uint64_t va)
+{
+	const boot_info *bi = (const boot_info *)(uintptr_t)va;
+	if (va < BOOT_PHYSMAP_OFFSET)
+		kpanic("boot_info: address %p is not in the physmap", (void *)va);
+	if (bi->magic != BOOT_INFO_MAGIC)
+		kpanic("boot_info: bad magic 0x%016lx", (unsigned long)bi->magic);
+	if (bi->version != BOOT_INFO_VERSION || bi->size != sizeof(boot_info))
+		kpanic("boot_info: version %u size %u, this kernel wants version %u size %u",
+		       bi->version, bi->size, BOOT_INFO_VERSION, (unsigned)sizeof(boot_info));
+	if (bi->phys_offset != BOOT_PHYSMAP_OFFSET || bi->region_count > BOOT_INFO_MAX_REGIONS)
+		kpanic("boot_info: inconsistent (offset %p, %u regions)",
+		       (void *)bi->phys_offset, bi->region_count);
+	return bi;
+}
+
+/* Removes the identity-mapped handoff page and flushes it, then enables global pages:
+ * only now may G entries outlive a CR3 switch, since no stale identity entry is left. */
+static void drop_handoff_page(const boot_info *bi)
+{
+	pg_paddr frame;
+	pg_size size;
+	pg_translation t;
+	pg_err e = pg_unmap(&kspace, pg_va(bi->handoff_page), &frame, &size);
+	if (e != PG_OK)
+		kpanic("paging: unmap of handoff page %p failed: %s", (void *)bi->handoff_page,
+		       pg_strerror(e));
+	invlpg(bi->handoff_page);
+	e = pg_translate(&kspace, pg_va(bi->handoff_page), &t);
+	kprintf("paging: handoff_page=%p unmapped=%s\n", (void *)bi->handoff_page,
+		e == PG_ERR_NOT_MAPPED ? "yes" : "no");
+	write_cr4(read_cr4() | CR4_PGE);
+	kprintf("paging: cr4_pge=%u\n", (unsigned)((read_cr4() & CR4_PGE) != 0));
+}
+
+static uint64_t tsc_us(const boot_info *bi, uint64_t ticks)
+{
+	uint64_t per_us = bi->tsc_hz / 1000000;
+	return per_us ? ticks / per_us : 0;
+}
+
+static void report_paging(const boot_info *bi)
+{
+	uint64_t counts[4];
+	kprintf("physmap: offset=%p\n", (void *)bi->phys_offset);
+	kprintf("physmap: end=%p\n", (void *)bi->physmap_end);
+	kprintf("physmap: page_size=%s\n", bi->physmap_page_shift == 30 ? "1G" : "2M");
+	kprintf("physmap: ranges=%u\n", bi->physmap_ranges);
+	kprintf("paging: pml4=%p\n", (void *)bi->pml4);
+	pg_count_tables(&kspace, counts);
+	for (int level = 4; level >= 1; level--)
+		kprintf("paging: tables_l%d=%lu\n", level, (unsigned long)counts[level - 1]);
+	kprintf("paging: table_frames_reserved=%lu\n", (unsigned long)bi->table_frames_reserved);
+}
+
+static void report_memory(const boot_info *bi)
+{
+	mem_list l = { (mem_region *)(uintptr_t)bi->regions, bi->region_count,
+		       BOOT_INFO_MAX_REGIONS };
+	kprintf("memory: regions=%u\n", bi->region_count);
+	for (int k = 0; k < MEM_KIND_COUNT; k++) {
+		uint64_t bytes = mem_list_total(&l, (mem_kind)k);
+		if (bytes)
+			kprintf("memory: %s=%lu KiB\n", mem_kind_name((mem_kind)k),
+				(unsigned long)(bytes >> 10));
+	}
+}
+
+static void report_image(const boot_info *bi)
+{
+	kprintf("kernel: image_virt=%p image_phys=%p image_bytes=%lu\n", (void *)bi->kernel.virt,
+		(void *)bi->kernel.phys, (unsigned long)bi->kernel.length);
+	kprintf("kernel: stack_virt=%p stack_bytes=%lu guard=%p\n", (void *)bi->stack.virt,
+		(unsigned long)bi->stack.length, (void *)(bi->stack.virt - 4096));
+	kprintf("cpu: nx=%u pdpe1gb=%u phys_bits=%u\n", (unsigned)!!(bi->cpu_features & BOOT_CPU_NX),
+		(unsigned)!!(bi->cpu_features & BOOT_CPU_1G), bi->phys_bits);
+	if (bi->fb.base)
+		kprintf("fb: base=%p width=%u height=%u stride=%u format=%u\n", (void *)bi->fb.base,
+			bi->fb.width, bi->fb.height, bi->fb.stride, bi->fb.format);
+	else
+		kprintf("fb: none\n");
+	kprintf("acpi: rsdp=%p revision=%u\n", (void *)bi->acpi_rsdp, bi->acpi_revision);
+	kprintf("cmdline: \"%s\"\n", bi->cmdline);
+}
+
+static void report_time(const boot_info *bi)
+{
+	uint64_t stage = bi->tsc_exit_done - bi->tsc_efi_entry;
+	uint64_t exitbs = bi->tsc_exit_done - bi->tsc_exit_start;
+	kprintf("time: tsc_hz=%lu\n", (unsigned long)bi->tsc_hz);
+	kprintf("time: efi_stage_tsc=%lu\n", (unsigned long)stage);
+	kprintf("time: efi_stage_us=%lu\n", (unsigned long)tsc_us(bi, stage));
+	kprintf("time: exit_boot_services_tsc=%lu\n", (unsigned long)exitbs);
+	kprintf("time: exit_boot_services_us=%lu\n", (unsigned long)tsc_us(bi, exitbs));
+	kprintf("time: exit_boot_services_attempts=%u\n", bi->exit_attempts);
+	kprintf("time: handoff_to_kernel_us=%lu\n",
+		(unsigned long)tsc_us(bi, tsc_kernel_entry - bi->tsc_exit_done));
+}
+
+/* Reads each check frame back through the physmap; every word must hold the pattern
+ * the EFI stage wrote through the identity map. */
+static void check_physmap(const boot_info *bi)
+{
+	const char *names[BOOT_INFO_CHECKS] = { "low", "mid", "high", "extra" };
+	char where[160];
+	int len = 0;
+	unsigned bad = 0;
+	for (unsigned c = 0; c < bi->check_count && c < BOOT_INFO_CHECKS; c++) {
+		uint64_t pa = bi->check_frames[c];
+		const volatile uint64_t *w =
+			(const volatile uint64_t *)(uintptr_t)(BOOT_PHYSMAP_OFFSET + pa);
+		for (uint64_t i = 0; i < 512; i++) {
+			if (w[i] != boot_check_word(pa, i)) {
+				kprintf("physmap: mismatch frame=%p word=%lu got=0x%016lx\n",
+					(void *)pa, (unsigned long)i, (unsigned long)w[i]);
+				bad++;
+				break;
+			}
+		}
+		len += ksnprintf(where + len, sizeof where - (size_t)len, " %s=%p", names[c],
+				 (void *)pa);
+	}
+	kprintf("physmap: check=%s frames=%u%s\n",
+		bad || bi->check_count == 0 ? "FAIL" : "pass", bi->check_count, where);
+}
+
+void kernel_main(uint64_t boot_info_va)
+{
+	tsc_kernel_entry = rdtsc();
+	gdt_init();
+	idt_init();
+	serial_init();
+	kprintf("\nkernel: entry=%p boot_info=%p\n", (void *)&kernel_main, (void *)boot_info_va);
+	const boot_info *bi = check_boot_info(boot_info_va);
+	kprintf("kernel: boot_info_version=%u\n", bi->version);
+	write_cr0(read_cr0() | CR0_WP); /* supervisor writes honour read-only pages */
+
+	kspace.pml4 = pg_pa(bi->pml4);
+	kspace.phys_offset = bi->phys_offset;
+	kspace.has_nx = (bi->cpu_features & BOOT_CPU_NX) != 0;
+	kspace.has_1g = (bi->cpu_features & BOOT_CPU_1G) != 0;
+	kspace.phys_bits = bi->phys_bits;
+	kspace.frames = &no_frames;
+	if ((read_cr3() & ~0xfffull) != bi->pml4)
+		kpanic("paging: CR3 %p is not the PML4 boot_info names (%p)", (void *)read_cr3(),
+		       (void *)bi->pml4);
+
+	drop_handoff_page(bi);
+	report_paging(bi);
+	report_memory(bi);
+	report_image(bi);
+	report_time(bi);
+	check_physmap(bi);
+	kprintf("kernel: ready\n");
+	cpu_halt_forever();
+}
