@@ -1,0 +1,60 @@
+/* harness.h - runs one operation on a real pg_space over simulated RAM and on the
+ * reference model, and says whether they agree. Shared by the model test and the
+ * fuzz target. */
+#ifndef TESTS_MODEL_HARNESS_H
+#define TESTS_MODEL_HARNESS_H
+
+#include "refmodel.h"
+#include "simram.h"
+
+typedef enum {
+	OP_MAP,
+	OP_MAP_RANGE,
+	OP_UNMAP,
+	OP_UNMAP_RANGE,
+	OP_PROTECT,
+	OP_SPLIT,
+	OP_TRANSLATE,
+	OP_WALK,
+	OP__COUNT
+} rh_kind;
+
+typedef struct {
+	rh_kind kind;
+	uint64_t va, pa, len;
+	unsigned flags, size;   /* size: page size of map, largest size of map_range */
+	long avail;             /* frames the source hands out before failing, -1 = all */
+} rh_op;
+
+#define RH_MAX_FLUSH 8
+
+typedef struct {
+	simram ram;
+	pg_space s;
+	rm_model m;
+	uint64_t bases[RM_MAX_WIN], sizes[RM_MAX_WIN];
+	unsigned nwin;
+	struct { uint64_t start, len; } flush[RH_MAX_FLUSH];
+	unsigned nflush;
+	uint64_t stat_ok, stat_err;
+	char err[512];          /* what diverged, when a call returns false */
+} rh;
+
+/* Windows must be 1 GiB aligned, canonical, not adjacent, in no particular order. */
+void rh_init(rh *h, const uint64_t *bases, const uint64_t *sizes, unsigned nwin,
+	     uint64_t ram_bytes);
+/* (Re)creates the space and an empty model; false if the old space leaked frames. */
+bool rh_reset(rh *h, bool has_nx, bool has_1g, unsigned phys_bits);
+void rh_fini(rh *h);
+
+/* Runs op on both sides; false (with h->err) when they disagree. */
+bool rh_step(rh *h, const rh_op *op);
+/* Compares the translation of va (anywhere: non-canonical or in a window). */
+bool rh_check_translate(rh *h, uint64_t va);
+/* Compares the whole space: pg_walk of everything and of each window, table counts,
+ * frames outstanding. */
+bool rh_check_all(rh *h);
+
+void rh_op_str(const rh_op *op, char *buf, size_t n);
+
+#endif
