@@ -101,9 +101,10 @@ pg_err memmap_convert(const void *map, uint64_t map_size, uint64_t desc_size,
 {
 	memmap_stats st = { 0, 0, 0 };
 	pg_err e = check_geometry(map, map_size, desc_size, out);
+	if (out)
+		out->count = 0; /* "on error out is left empty" holds for bad geometry too */
 	if (e != PG_OK)
 		return e;
-	out->count = 0;
 	const uint8_t *p = map;
 	for (uint64_t off = 0; off < map_size && e == PG_OK; off += desc_size) {
 		efi_desc d = read_desc(p + off);
