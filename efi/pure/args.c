@@ -1,0 +1,345 @@
+/* args.c - the parser of args.h. Every refusal leaves one line of reason in
+ * out->error; nothing is ever truncated or guessed silently. */
+#include "args.h"
+
+/* ------------------------------------------------------------------ errors */
+
+/* Starts the reason line; the returned fmt_line appends to out->error. */
+static fmt_line why_line(args_result *o)
+{
+	fmt_line l;
+	fmt_init(&l, o->error, sizeof(o->error));
+	return l;
+}
+
+/* The common shape "a'b'c": returns false so that callers can `return fail(...)`. */
+static bool fail(args_result *o, const char *a, const char *b, const char *c)
+{
+	fmt_line l = why_line(o);
+	fmt_str(&l, a);
+	fmt_str(&l, b);
+	fmt_str(&l, c);
+	return false;
+}
+
+/* "--offset 0x... <reason>": offset refusals quote the value in canonical form. */
+static bool fail_offset(args_result *o, uint64_t v, const char *reason)
+{
+	fmt_line l = why_line(o);
+	fmt_str(&l, "--offset ");
+	fmt_hex16(&l, v);
+	fmt_str(&l, reason);
+	return false;
+}
+
+/* ------------------------------------------------------------------ numbers */
+
+static int digit_value(char c, unsigned base)
+{
+	int d = -1;
+	if (c >= '0' && c <= '9')
+		d = c - '0';
+	else if (c >= 'a' && c <= 'f')
+		d = c - 'a' + 10;
+	else if (c >= 'A' && c <= 'F')
+		d = c - 'A' + 10;
+	return d >= 0 && (unsigned)d < base ? d : -1;
+}
+
+static bool number_fail(char *why, size_t cap, const char *a, const char *s, const char *c)
+{
+	fmt_line l;
+	fmt_init(&l, why, cap);
+	fmt_str(&l, a);
+	fmt_str(&l, s);
+	fmt_str(&l, c);
+	return false;
+}
+
+bool args_number(const char *s, uint64_t *value, char *why, size_t cap)
+{
+	unsigned base = 10;
+	const char *p = s;
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return number_fail(why, cap, "empty number", "", "");
+	if (s[0] == '-')
+		return number_fail(why, cap, "negative number '", s, "'");
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+		if (!*p)
+			return number_fail(why, cap, "malformed number '", s, "' (no digits after 0x)");
+	}
+	if (digit_value(*p, base) < 0)
+		return number_fail(why, cap, "malformed number '", s,
+				   "' (decimal, or hex with 0x)");
+	for (; *p; p++) {
+		int d = digit_value(*p, base);
+		if (d < 0)
+			return number_fail(why, cap, "trailing junk in number '", s, "'");
+		if (v > (UINT64_MAX - (uint64_t)d) / base)
+			return number_fail(why, cap, "number '", s, "' does not fit in 64 bits");
+		v = v * base + (uint64_t)d;
+	}
+	*value = v;
+	return true;
+}
+
+/* ------------------------------------------------------------------ words */
+
+/* Walks the arguments, skipping -b wherever it stands. */
+typedef struct {
+	int argc;
+	const char *const *argv;
+	int i;
+} cursor;
+
+static bool is_paging_flag(const char *w)
+{
+	return fmt_streq_nocase(w, "-b");
+}
+
+static const char *next(cursor *c)
+{
+	while (c->i < c->argc && is_paging_flag(c->argv[c->i]))
+		c->i++;
+	return c->i < c->argc ? c->argv[c->i++] : NULL;
+}
+
+/* An option is "-x" or "--xyz"; "-1" is a (negative, hence refused) number. */
+static bool is_option(const char *w)
+{
+	return w[0] == '-' && !(w[1] >= '0' && w[1] <= '9');
+}
+
+static const char *const cmd_names[] = {
+	[ARGS_BOOT] = "boot",
+	[ARGS_HELP] = "help",
+	[ARGS_MEMMAP] = "memmap",
+	[ARGS_MAP] = "map",
+	[ARGS_TRANSLATE] = "translate",
+	[ARGS_CURRENT_MAP] = "current map",
+	[ARGS_CURRENT_TRANSLATE] = "current translate",
+};
+
+static bool unknown_option(args_result *o, const char *w)
+{
+	fmt_line l = why_line(o);
+	fmt_str(&l, "unknown option '");
+	fmt_str(&l, w);
+	fmt_str(&l, "' for ");
+	fmt_str(&l, cmd_names[o->cmd]);
+	return false;
+}
+
+static bool unexpected(args_result *o, const char *w)
+{
+	fmt_line l = why_line(o);
+	fmt_str(&l, "unexpected argument '");
+	fmt_str(&l, w);
+	fmt_str(&l, "' for ");
+	fmt_str(&l, cmd_names[o->cmd]);
+	return false;
+}
+
+/* ------------------------------------------------------------------ options */
+
+/* The physmap offset must be one or more whole PML4 entries of the lower half, not 0
+ * (the null page must fault and the handoff page is identity mapped), and leave room
+ * below the hole for physical memory up to phys_top. */
+static bool check_offset(args_result *o, uint64_t v, const args_env *env)
+{
+	uint64_t top = env->phys_top ? env->phys_top : ARGS_DEFAULT_PHYS_TOP;
+	if (!pg_is_canonical(v))
+		return fail_offset(o, v, " is not canonical (bits 63:47 must all be equal)");
+	if (v >= ARGS_LOWER_END)
+		return fail_offset(o, v, " is in the upper half; the physmap lives in the lower half");
+	if (v & (ARGS_GIB512 - 1))
+		return fail_offset(o, v, " is not 512 GiB aligned");
+	if (v == 0)
+		return fail_offset(o, v, " would put physical memory over the null page");
+	if (top > ARGS_LOWER_END - v) {
+		fmt_line l = why_line(o);
+		fmt_str(&l, "--offset ");
+		fmt_hex16(&l, v);
+		fmt_str(&l, " leaves no room for physical memory up to ");
+		fmt_hex16(&l, top);
+		fmt_str(&l, " before the non-canonical hole");
+		return false;
+	}
+	return true;
+}
+
+static bool parse_page(args_result *o, const char *w, const args_env *env)
+{
+	if (fmt_streq_nocase(w, "4k"))
+		o->page = PG_4K;
+	else if (fmt_streq_nocase(w, "2m"))
+		o->page = PG_2M;
+	else if (fmt_streq_nocase(w, "1g"))
+		o->page = PG_1G;
+	else
+		return fail(o, "--page must be 4k, 2m or 1g, not '", w, "'");
+	if (o->page == PG_1G && !env->has_1g)
+		return fail(o, "--page 1g: this CPU has no 1 GiB pages", "", "");
+	o->page_set = true;
+	return true;
+}
+
+/* Handles one of the table-layout options (--offset, --page) of map, translate, boot
+ * and test, taking its value from the cursor. */
+static bool layout_option(args_result *o, const char *w, cursor *c, const args_env *env)
+{
+	bool is_offset = fmt_streq_nocase(w, "--offset"), is_page = fmt_streq_nocase(w, "--page");
+	if (!is_offset && !is_page)
+		return unknown_option(o, w);
+	if (is_offset ? o->offset_set : o->page_set)
+		return fail(o, "option ", w, " given twice");
+	const char *v = next(c);
+	if (!v)
+		return fail(o, "option ", w, " needs a value");
+	if (is_page)
+		return parse_page(o, v, env);
+	char why[ARGS_ERROR_MAX - 10];
+	if (!args_number(v, &o->offset, why, sizeof(why)))
+		return fail(o, "--offset: ", why, "");
+	o->offset_set = true;
+	return check_offset(o, o->offset, env);
+}
+
+static bool add_address(args_result *o, const char *w)
+{
+	char why[ARGS_ERROR_MAX - 10];
+	uint64_t va;
+	if (!args_number(w, &va, why, sizeof(why)))
+		return fail(o, "address: ", why, "");
+	if (!pg_is_canonical(va)) {
+		fmt_line l = why_line(o);
+		fmt_str(&l, "address ");
+		fmt_hex16(&l, va);
+		fmt_str(&l, " is not canonical (bits 63:47 must all be equal)");
+		return false;
+	}
+	if (o->addr_count == ARGS_MAX_ADDRS)
+		return fail(o, "too many addresses (at most 32)", "", "");
+	o->addrs[o->addr_count++] = va;
+	return true;
+}
+
+/* ------------------------------------------------------------------ commands */
+
+/* The rest of the words of a command: options where `layout` allows them, addresses
+ * where `addrs` does, the word "test" where `test_word` does; anything else refused. */
+static bool rest(args_result *o, cursor *c, const args_env *env, bool layout, bool addrs,
+		 bool test_word)
+{
+	for (const char *w; (w = next(c));) {
+		if (is_option(w)) {
+			if (o->cmd == ARGS_MEMMAP && fmt_streq_nocase(w, "--kinds")) {
+				if (o->kinds)
+					return fail(o, "option ", w, " given twice");
+				o->kinds = true;
+			} else if (!layout) {
+				return unknown_option(o, w);
+			} else if (!layout_option(o, w, c, env)) {
+				return false;
+			}
+		} else if (addrs) {
+			if (!add_address(o, w))
+				return false;
+		} else if (test_word && !o->test && fmt_streq_nocase(w, "test")) {
+			o->test = true;
+		} else {
+			return unexpected(o, w);
+		}
+	}
+	if (addrs && o->addr_count == 0)
+		return fail(o, cmd_names[o->cmd], " needs at least one address", "");
+	return true;
+}
+
+static bool current(args_result *o, cursor *c, const args_env *env)
+{
+	const char *w = next(c);
+	if (!w)
+		return fail(o, "current needs 'map' or 'translate'", "", "");
+	if (fmt_streq_nocase(w, "map")) {
+		o->cmd = ARGS_CURRENT_MAP;
+		return rest(o, c, env, false, false, false);
+	}
+	if (fmt_streq_nocase(w, "translate")) {
+		o->cmd = ARGS_CURRENT_TRANSLATE;
+		return rest(o, c, env, false, true, false);
+	}
+	return fail(o, "current needs 'map' or 'translate', not '", w, "'");
+}
+
+bool args_parse(int argc, const char *const argv[], const args_env *env, args_result *o)
+{
+	static const args_env no_env = { false, 0 };
+	cursor c = { argc < 0 ? 0 : argc, argv, 0 };
+	*o = (args_result){ .cmd = ARGS_BOOT };
+	if (!env)
+		env = &no_env;
+	for (int i = 0; i < c.argc; i++) {
+		if (!argv[i])
+			return fail(o, "missing argument", "", "");
+		o->paging |= is_paging_flag(argv[i]);
+	}
+	const char *w = next(&c);
+	if (!w)
+		return true;
+	if (fmt_streq_nocase(w, "help") || fmt_streq_nocase(w, "-h") ||
+	    fmt_streq_nocase(w, "--help")) {
+		o->cmd = ARGS_HELP;
+		return rest(o, &c, env, false, false, false);
+	}
+	if (fmt_streq_nocase(w, "memmap")) {
+		o->cmd = ARGS_MEMMAP;
+		return rest(o, &c, env, false, false, false);
+	}
+	if (fmt_streq_nocase(w, "map")) {
+		o->cmd = ARGS_MAP;
+		return rest(o, &c, env, true, false, false);
+	}
+	if (fmt_streq_nocase(w, "translate")) {
+		o->cmd = ARGS_TRANSLATE;
+		return rest(o, &c, env, true, true, false);
+	}
+	if (fmt_streq_nocase(w, "current"))
+		return current(o, &c, env);
+	if (fmt_streq_nocase(w, "boot"))
+		return rest(o, &c, env, true, false, true);
+	if (fmt_streq_nocase(w, "test")) {
+		o->test = true;
+		return rest(o, &c, env, true, false, false);
+	}
+	if (is_option(w))
+		return fail(o, "unknown option '", w, "' (a command comes first)");
+	return fail(o, "unknown command '", w, "'");
+}
+
+void args_usage(fmt_sink sink, void *ctx)
+{
+	static const char *const lines[] = {
+		"usage: kernel.efi [-b] [command]",
+		"  (none)                                 boot, as the boot command",
+		"  help                                   this text",
+		"  memmap [--kinds]                       the firmware memory map;",
+		"                                         --kinds: the kernel's region list",
+		"  map [--offset X] [--page S]            the tables boot would build",
+		"  translate [--offset X] [--page S] VADDR...  walk VADDRs through them",
+		"  current map                            the firmware's live tables (CR3)",
+		"  current translate VADDR...             walk VADDRs through the live tables",
+		"  boot [--offset X] [--page S] [test]    exit boot services, start the kernel",
+		"  test [--offset X] [--page S]           boot test: the kernel's self-tests",
+		"  -b                                     page the output, a screen at a time",
+		"X: physmap offset, 512 GiB aligned, lower half, default 0xa0000000000 (10 TiB)",
+		"S: physmap page size 4k, 2m or 1g, default 1g (2m if the CPU lacks 1g)",
+		"numbers: decimal or hex with 0x; at most 32 addresses",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		sink(ctx, lines[i]);
+}
