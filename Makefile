@@ -92,10 +92,13 @@ $(BUILD)/efi/%.o: %.c | deps
 $(BUILD)/efi/%.o: %.S | deps
 	@mkdir -p $(@D)
 	$(EFI_CC) $(EFI_CFLAGS) -c $< -o $@
+# The embedded copy drops debug info; gdb reads the symbols from kernel.elf itself.
+$(BUILD)/kernel/kernel.stripped.elf: $(BUILD)/kernel/kernel.elf
+	$(OBJCOPY) --strip-debug $< $@
 # .incbin is invisible to -MMD: the dependency on the kernel is spelled out.
-$(BUILD)/efi/kernel_blob.o: efi/kernel_blob.S $(BUILD)/kernel/kernel.elf | deps
+$(BUILD)/efi/kernel_blob.o: efi/kernel_blob.S $(BUILD)/kernel/kernel.stripped.elf | deps
 	@mkdir -p $(@D)
-	$(EFI_CC) $(EFI_CFLAGS) -DKERNEL_ELF='"$(BUILD)/kernel/kernel.elf"' -c $< -o $@
+	$(EFI_CC) $(EFI_CFLAGS) -DKERNEL_ELF='"$(BUILD)/kernel/kernel.stripped.elf"' -c $< -o $@
 $(BUILD)/efi/kernel.so: $(EFI_OBJ)
 	$(LD) $(EFI_LDFLAGS) $(EFI_CRT0) $(EFI_OBJ) -o $@ -lefi -lgnuefi
 $(BUILD)/kernel.efi: $(BUILD)/efi/kernel.so

@@ -13,8 +13,10 @@ static void usage(void)
 	      L"  help   this text\n");
 }
 
-/* Joins argv[from..] into bi->cmdline as ASCII; refuses what does not fit or is not ASCII. */
-static EFI_STATUS copy_cmdline(CHAR16 **argv, INTN argc, INTN from, boot_info *bi)
+static char cmdline[BOOT_INFO_CMDLINE];
+
+/* Joins argv[from..] into cmdline as ASCII; refuses what does not fit or is not ASCII. */
+static EFI_STATUS copy_cmdline(CHAR16 **argv, INTN argc, INTN from)
 {
 	UINTN n = 0;
 	for (INTN i = from; i < argc; i++) {
@@ -28,18 +30,18 @@ static EFI_STATUS copy_cmdline(CHAR16 **argv, INTN argc, INTN from, boot_info *b
 				      BOOT_INFO_CMDLINE - 1);
 				return EFI_INVALID_PARAMETER;
 			}
-			bi->cmdline[n++] = (char)*c;
+			cmdline[n++] = (char)*c;
 		}
 		if (i + 1 < argc)
-			bi->cmdline[n++] = ' ';
+			cmdline[n++] = ' ';
 	}
-	bi->cmdline[n] = '\0';
+	cmdline[n] = '\0';
 	return EFI_SUCCESS;
 }
 
 /* Decides what to do from the shell arguments. Started by the firmware rather than
  * the shell (argc -1, e.g. as BOOTX64.EFI), it boots with an empty command line. */
-static EFI_STATUS parse_args(EFI_HANDLE image, boot_info *bi, bool *boot)
+static EFI_STATUS parse_args(EFI_HANDLE image, bool *boot)
 {
 	CHAR16 **argv = NULL;
 	INTN argc = GetShellArgcArgv(image, &argv);
@@ -53,7 +55,7 @@ static EFI_STATUS parse_args(EFI_HANDLE image, boot_info *bi, bool *boot)
 		return EFI_SUCCESS;
 	}
 	if (StrCmp(argv[1], L"boot") == 0)
-		return copy_cmdline(argv, argc, 2, bi);
+		return copy_cmdline(argv, argc, 2);
 	Print(L"efi: error: unknown command '%s'\n", argv[1]);
 	usage();
 	return EFI_INVALID_PARAMETER;
@@ -147,6 +149,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
 	InitializeLib(image, systab);
 	uefi_call_wrapper(BS->SetWatchdogTimer, 4, 0, 0, 0, NULL);
+	if (EFI_ERROR((st = parse_args(image, &do_boot))) || !do_boot)
+		return st;
 	Print(L"efi: kernel.efi (UEFI stage) starting\n");
 	st = stage_alloc((sizeof(boot_info) + 4095) / 4096, MEM_BOOT_INFO, L"boot info", &bi_phys);
 	if (EFI_ERROR(st))
@@ -158,8 +162,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->size = sizeof *bi;
 	bi->phys_offset = BOOT_PHYSMAP_OFFSET;
 	bi->tsc_efi_entry = tsc_entry;
-	if (EFI_ERROR((st = parse_args(image, bi, &do_boot))) || !do_boot)
-		return st;
+	CopyMem(bi->cmdline, cmdline, sizeof cmdline);
 	st = boot(image, bi, bi_phys);
 	Print(L"efi: boot failed: %r\n", st);
 	return st;
