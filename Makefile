@@ -143,3 +143,39 @@ help:
 	@echo "make clean       remove $(BUILD)/"
 	@echo "variables: QEMU_MEM=1G QEMU_CPU=max QEMU_SMP=1 QEMU_MACHINE=q35 OVMF_CODE= OVMF_VARS="
 # end of EFI stage + kernel section
+
+# ---- USB image, Secure Boot (issue 6) ----------------------------------------------------
+# make image                        $(BUILD)/usb.img: GPT disk, one FAT32 ESP with $(ESP)'s files
+#                                   (sfdisk + mtools, no root); IMG_MB=64 sets its size
+# make usb DEV=/dev/sdX             write it to a USB stick after safety checks and a typed `yes`
+# make sign KEY=db.key CERT=db.crt  $(BUILD)/kernel-signed.efi, $(BUILD)/esp-signed/, $(BUILD)/usb-signed.img
+#                                   (KEY_PASS=... for an encrypted key)
+# make sb-test                      Secure Boot under OVMF: snakeoil-signed boots, unsigned is refused
+# make usb-boot-test                boot usb.img as a USB stick (xHCI) and as a SATA disk
+# make usb-write-test               the writer's safety checks against fake sysfs trees
+.PHONY: image usb sign sb-test usb-boot-test usb-write-test
+
+USB_IMG   := $(BUILD)/usb.img
+IMG_MB    ?= 64
+ESP_FILES := $(ESP)/EFI/BOOT/BOOTX64.EFI $(ESP)/kernel.efi $(ESP)/startup.nsh
+
+image: $(USB_IMG)
+$(USB_IMG): $(ESP_FILES) scripts/mkimage.sh | deps
+	IMG_MB=$(IMG_MB) scripts/mkimage.sh $(ESP) $@
+
+# Without DEV (or KEY/CERT) nothing is built: the script prints its usage or error at once.
+usb: $(if $(DEV),$(USB_IMG))
+	@scripts/write-usb.sh "$(DEV)" $(USB_IMG)
+
+sign: $(if $(and $(KEY),$(CERT)),$(BUILD)/kernel.efi $(ESP_FILES) | deps)
+	@ESP=$(ESP) EFI=$(BUILD)/kernel.efi OUT=$(BUILD) scripts/sign.sh "$(KEY)" "$(CERT)"
+
+sb-test: $(BUILD)/kernel.efi $(ESP_FILES) | deps
+	@BUILD=$(BUILD) tests/secureboot/sb_test.sh
+
+usb-boot-test: $(USB_IMG)
+	@BUILD=$(BUILD) IMG=$(USB_IMG) tests/boot/usb_boot_test.sh
+
+usb-write-test:
+	@tests/usb/test_write_usb.sh
+# end of USB image, Secure Boot section
