@@ -144,6 +144,40 @@ help:
 	@echo "variables: QEMU_MEM=1G QEMU_CPU=max QEMU_SMP=1 QEMU_MACHINE=q35 OVMF_CODE= OVMF_VARS="
 # end of EFI stage + kernel section
 
+# ---- hardening fuzzers (issue 7): memory map, kernel ELF, shell arguments; libFuzzer
+# with ASan+UBSan, each checking its parser against an independent reference.
+#   make fuzz-harden         each target FUZZ_SECONDS (60) s, one after the other
+#   make fuzz-harden-short   each target HARDEN_SHORT_SECONDS (5) s, for make test
+#   make fuzz-harden-seeds   regenerate the committed seeds in tests/fuzz/corpus/
+# Binaries, new corpus entries and crash inputs go to $(BUILD)/fuzz-harden/.
+.PHONY: fuzz-harden fuzz-harden-short fuzz-harden-seeds
+HARDEN_FUZZERS := memmap elf
+ifneq ($(wildcard efi/pure/args.c),)
+HARDEN_FUZZERS += args
+endif
+HARDEN_DIR := $(BUILD)/fuzz-harden
+HARDEN_SHORT_SECONDS ?= 5
+HARDEN_FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 $(WARN) -Ipaging -Iefi/pure \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HARDEN_BINS := $(patsubst %,$(HARDEN_DIR)/fuzz_%,$(HARDEN_FUZZERS))
+HARDEN_RUN := KERNEL_ELF=$(BUILD)/kernel/kernel.elf tests/fuzz/harden.sh
+
+$(HARDEN_BINS): $(HARDEN_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRC) $(PAGING_SRC) \
+		$(wildcard efi/pure/*.h paging/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(HARDEN_FUZZ_CFLAGS) $< $(PURE_SRC) $(PAGING_SRC) -o $@
+
+fuzz-harden: $(HARDEN_BINS)
+	@$(HARDEN_RUN) $(FUZZ_SECONDS) $(HARDEN_DIR) $(HARDEN_FUZZERS)
+fuzz-harden-short: $(HARDEN_BINS)
+	@$(HARDEN_RUN) $(HARDEN_SHORT_SECONDS) $(HARDEN_DIR) $(HARDEN_FUZZERS)
+
+fuzz-harden-seeds: tests/fuzz/corpus/mkseeds.c
+	@mkdir -p $(HARDEN_DIR) $(addprefix tests/fuzz/corpus/,memmap elf args)
+	$(HOST_CC) -std=c11 $(WARN) $< -o $(HARDEN_DIR)/mkseeds
+	$(HARDEN_DIR)/mkseeds tests/fuzz/corpus
+# end of hardening fuzzers section
+
 # ---- USB image, Secure Boot (issue 6) ----------------------------------------------------
 # make image                        $(BUILD)/usb.img: GPT disk, one FAT32 ESP with $(ESP)'s files
 #                                   (sfdisk + mtools, no root); IMG_MB=64 sets its size
