@@ -36,6 +36,57 @@ $(BUILD)/host/unit_tests: $(UNIT_OBJ)
 
 -include $(UNIT_OBJ:.o=.d)
 
+# ---- model test, fuzz, bench (issue 2) ----------------------------------------------------
+#   make test-model SEED=n OPS=m   randomized model test (SEED empty: time-based, printed)
+#   make fuzz / make fuzz-short    libFuzzer over the same model, FUZZ_SECONDS (60) / 10 s
+#   make bench                     -O2 -DNDEBUG, no sanitizers, paging/ built into build/bench/
+MODEL_SRC := tests/model/model.c tests/model/harness.c tests/model/refmodel.c tests/host/simram.c
+MODEL_OBJ := $(patsubst %.c,$(BUILD)/model/%.o,$(PAGING_SRC) $(MODEL_SRC))
+
+$(BUILD)/model/%.o: %.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -Itests/model -c $< -o $@
+
+$(BUILD)/model/model_test: $(MODEL_OBJ)
+	$(HOST_CC) $(HOST_LDFLAGS) $^ -o $@
+
+test-model: $(BUILD)/model/model_test
+	$(BUILD)/model/model_test --seed "$(SEED)" --ops "$(OPS)"
+
+FUZZ_SHORT_SECONDS ?= 10
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 $(WARN) -Ipaging -Itests/host -Itests/model \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -MMD -MP
+FUZZ_SRC := tests/fuzz/fuzz_pt.c tests/model/harness.c tests/model/refmodel.c tests/host/simram.c
+FUZZ_OBJ := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(PAGING_SRC) $(FUZZ_SRC))
+
+$(BUILD)/fuzz/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_pt: $(FUZZ_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $^ -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_pt
+	@tests/fuzz/run_pt.sh $< $(FUZZ_SECONDS) $(BUILD)/fuzz
+fuzz-short: $(BUILD)/fuzz/fuzz_pt
+	@tests/fuzz/run_pt.sh $< $(FUZZ_SHORT_SECONDS) $(BUILD)/fuzz
+
+BENCH_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -O2 -DNDEBUG $(WARN) -Ipaging -MMD -MP
+BENCH_OBJ := $(patsubst %.c,$(BUILD)/bench/%.o,$(PAGING_SRC) bench/bench.c)
+
+$(BUILD)/bench/%.o: %.c
+	@mkdir -p $(@D)
+	$(HOST_CC) $(BENCH_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/bench: $(BENCH_OBJ)
+	$(HOST_CC) $^ -o $@
+
+bench: $(BUILD)/bench/bench
+	$(BUILD)/bench/bench
+
+-include $(MODEL_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(BENCH_OBJ:.o=.d)
+# end of model test, fuzz, bench section
+
 # ---------------------------------------------------------------- EFI stage + kernel (issue 3)
 # paging/ is compiled twice more: build/efi with gnu-efi's flags (phys_offset 0 at run
 # time), build/kernel freestanding for -mcmodel=kernel. The kernel ELF is linked at
