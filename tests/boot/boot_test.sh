@@ -43,7 +43,7 @@ qpid=$!
 start=$(date +%s)
 finished=
 while kill -0 "$qpid" 2>/dev/null; do
-	if [ -f "$log" ] && grep -Eq "kernel: ready|kernel: halted|panic:|fatal after" "$log"; then
+	if [ -f "$log" ] && grep -Eq "kernel: ready|kernel: halted|panic:|fatal after|efi: boot failed" "$log"; then
 		finished=1
 		sleep 0.5 # let the last lines reach the file
 		break
