@@ -238,7 +238,8 @@ fuzz-harden-seeds: tests/fuzz/corpus/mkseeds.c
 # make sb-test                      Secure Boot under OVMF: snakeoil-signed boots, unsigned is refused
 # make usb-boot-test                boot usb.img as a USB stick (xHCI) and as a SATA disk
 # make usb-write-test               the writer's safety checks against fake sysfs trees
-.PHONY: image usb sign sb-test usb-boot-test usb-write-test
+# make image-test                   mkimage.sh's layout and errors, on a scratch ESP (no QEMU)
+.PHONY: image usb sign sb-test usb-boot-test usb-write-test image-test
 
 USB_IMG   := $(BUILD)/usb.img
 IMG_MB    ?= 64
@@ -263,4 +264,7 @@ usb-boot-test: $(USB_IMG)
 
 usb-write-test:
 	@tests/usb/test_write_usb.sh
+
+image-test:
+	@tests/usb/test_mkimage.sh
 # end of USB image, Secure Boot section
