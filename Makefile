@@ -36,6 +36,13 @@ $(BUILD)/host/unit_tests: $(UNIT_OBJ)
 
 -include $(UNIT_OBJ:.o=.d)
 
+test-host: $(BUILD)/host/unit_tests
+	$(BUILD)/host/unit_tests
+
+# Every suite (unit, model, short fuzz, QEMU boots), summed into one closing line.
+test: deps
+	@tests/run_all.sh
+
 # ---- model test, fuzz, bench (issue 2) ----------------------------------------------------
 #   make test-model SEED=n OPS=m   randomized model test (SEED empty: time-based, printed)
 #   make fuzz / make fuzz-short    libFuzzer over the same model, FUZZ_SECONDS (60) / 10 s

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# run_all.sh - `make test`: runs every suite, each of which ends with "N passed, N failed",
+# and sums them into one closing line. A suite that fails without such a line (a build
+# error, a crash, a timeout) counts as one failure. Exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+MAKE=${MAKE:-make}
+LOGDIR=build/test
+mkdir -p "$LOGDIR"
+
+total_pass=0
+total_fail=0
+summary=()
+
+# run_suite NAME COMMAND...: runs the command, shows its output, adds up its counts.
+run_suite() {
+	local name=$1; shift
+	local log="$LOGDIR/$name.log"
+	echo "=== $name: $*"
+	"$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	local line p f
+	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	if [ -n "$line" ]; then
+		p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
+		f=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/' <<<"$line")
+	else
+		p=0; f=0
+	fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1 # failed without saying what: count the suite itself
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	summary+=("$(printf '%-12s %5d passed, %d failed (exit %d)' "$name" "$p" "$f" "$rc")")
+}
+
+run_suite unit        $MAKE --no-print-directory test-host
+run_suite model       $MAKE --no-print-directory test-model
+run_suite fuzz        $MAKE --no-print-directory fuzz-short
+run_suite boot        $MAKE --no-print-directory boot-test
+
+echo "=== summary (logs in $LOGDIR/)"
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
