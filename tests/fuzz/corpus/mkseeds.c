@@ -187,12 +187,17 @@ static void args_seeds(void)
 	static const char *const mm[] = { "memmap", "--kinds", "-B", NULL };
 	static const char *const map[] = { "map", "--offset", "1099511627776", NULL };
 	static const char *const help[] = { "help", NULL };
+	/* Numbers at the 64-bit edge, where an overflow check is off by one or not. */
+	static const char *const edge[] = { "translate", "18446744073709551615",
+					    "0xFFFFFFFFFFFFFFFF", "18446744073709551616",
+					    "0x10000000000000000", "-1", "0x", NULL };
 	args_seed("boot_offset_page_test", 1, 46, boot);
 	args_seed("translate_paged", 0, 0, tr);
 	args_seed("current_translate", 2, 0, cur);
 	args_seed("memmap_kinds", 0, 0, mm);
 	args_seed("map_offset_decimal", 0, 40, map);
 	args_seed("help", 0, 0, help);
+	args_seed("numbers_at_2_64", 0, 0, edge);
 }
 
 int main(int argc, char **argv)
