@@ -25,8 +25,7 @@ usage() {
     exit 2
 }
 
-[ $# -ge 1 ] && [ -n "$1" ] || usage
-[ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ] || [ -z "$1" ]; then usage; fi
 DEV=$1
 IMG=${2:-build/usb.img}
 
@@ -35,7 +34,7 @@ IMG=${2:-build/usb.img}
 # --- the device node ---------------------------------------------------------
 [ -e "$DEV" ] || refuse "$DEV does not exist"
 if [ ! -b "$DEV" ]; then
-    [ "${WRITE_USB_ALLOW_FILE:-0}" = 1 ] && [ -f "$DEV" ] || refuse "$DEV is not a block device"
+    if [ "${WRITE_USB_ALLOW_FILE:-0}" != 1 ] || [ ! -f "$DEV" ]; then refuse "$DEV is not a block device"; fi
 fi
 # /dev/disk/by-id/usb-... links are fine: work with the kernel name behind them.
 name=$(basename "$(readlink -f "$DEV")")
@@ -138,8 +137,8 @@ done
 
 # --- show it and ask ---------------------------------------------------------------------
 trim() { tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//'; }
-vendor=$(cat "$disk/device/vendor" 2>/dev/null | trim || true)
-model=$(cat "$disk/device/model" 2>/dev/null | trim || true)
+vendor=$(trim < "$disk/device/vendor" 2>/dev/null || true)
+model=$(trim < "$disk/device/model" 2>/dev/null || true)
 label="${vendor:+$vendor }${model:-unknown model}"
 size_h=$(awk -v b="$bytes" 'BEGIN { if (b >= 1e9) printf "%.1f GB", b / 1e9; else printf "%.0f MB", b / 1e6 }')
 how=""

@@ -7,7 +7,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-# shellcheck source=../usb/lib_boot.sh
+# shellcheck source=tests/usb/lib_boot.sh
 . "$ROOT/tests/usb/lib_boot.sh"
 
 BUILD=${BUILD:-build}

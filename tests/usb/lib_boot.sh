@@ -1,6 +1,7 @@
 # Shared by the USB-image boot tests (tests/boot/usb_boot_test.sh, tests/secureboot/sb_test.sh):
 # ok/FAIL bookkeeping and one bounded QEMU boot (TCG, under `timeout`, in its own process group)
 # that stops as soon as the serial log shows a final line. Source it; it defines functions only.
+# shellcheck shell=bash disable=SC2034  # BOOT_FINISHED and BOOT_SECS are read by the sourcing script
 
 passed=0 failed=0
 ok()   { echo "ok   $1"; passed=$((passed + 1)); }

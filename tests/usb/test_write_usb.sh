@@ -86,10 +86,13 @@ mkdm dm-0 sdd2
 mkdm -n dm-2 sdn2
 mkdm dm-1 sdl1
 
-echo "/dev/sda2 / ext4 rw,relatime 0 0"                         >> "$T/mounts"
-echo "/dev/sda1 /boot/efi vfat rw 0 0"                          >> "$T/mounts"
-echo "/dev/sdf1 /media/me/My\\040Stick vfat rw,nosuid 0 0"     >> "$T/mounts"
-echo "/dev/sdg /media/me/FLOPPY vfat rw 0 0"                    >> "$T/mounts"
+# As in /proc/mounts, a space in a mount point is written \040.
+cat > "$T/mounts" <<'EOF'
+/dev/sda2 / ext4 rw,relatime 0 0
+/dev/sda1 /boot/efi vfat rw 0 0
+/dev/sdf1 /media/me/My\040Stick vfat rw,nosuid 0 0
+/dev/sdg /media/me/FLOPPY vfat rw 0 0
+EOF
 printf 'Filename\tType\tSize\tUsed\tPriority\n/dev/sdk1 partition 1048572 0 -2\n' > "$T/swaps"
 
 IMG=$T/usb.img
