@@ -79,9 +79,9 @@ fuzz-short: $(BUILD)/fuzz/fuzz_pt
 	@tests/fuzz/run_pt.sh $< $(FUZZ_SHORT_SECONDS) $(BUILD)/fuzz
 
 BENCH_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -O2 -DNDEBUG $(WARN) -Ipaging -MMD -MP
-BENCH_OBJ := $(patsubst %.c,$(BUILD)/bench/%.o,$(PAGING_SRC) bench/bench.c)
+BENCH_OBJ := $(patsubst %.c,$(BUILD)/bench/obj/%.o,$(PAGING_SRC) bench/bench.c)
 
-$(BUILD)/bench/%.o: %.c
+$(BUILD)/bench/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(HOST_CC) $(BENCH_CFLAGS) -c $< -o $@
 
