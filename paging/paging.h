@@ -68,7 +68,9 @@ uint64_t pg_pat_value(void);
 
 /* Where page-table frames come from. alloc returns false when none is left; the
  * frame need not be zeroed (the library zeroes what it uses). free may be NULL:
- * then tables that become empty are kept. */
+ * then tables that become empty stay linked, except where a huge leaf replaces a
+ * subtree of empty tables: those frames are then abandoned, since nothing can take
+ * them back. */
 typedef struct {
 	bool (*alloc)(void *ctx, pg_paddr *frame);
 	void (*free)(void *ctx, pg_paddr frame);
@@ -89,6 +91,15 @@ typedef struct {
 	pg_frames *frames;      /* may be NULL for read-only use (translate, walk) */
 	pg_flush_fn flush;      /* may be NULL */
 	void *flush_ctx;
+	/* Private: the level-1 table pg_map last walked to, a software copy of the CPU's
+	 * paging-structure caches so that mapping page after page skips the walk. Every
+	 * operation through this handle that unlinks a table empties it, and a hit is
+	 * checked against the level-2 entry it came from. Zero is empty, so build handles
+	 * with pg_space_init/pg_space_attach (or zero them) and share them by pointer. */
+	uint64_t walk_key;      /* (va >> 21) + 1 of the cached 2 MiB region, 0 = empty */
+	uint64_t walk_pml4;     /* the PML4 it was walked from */
+	uint64_t *walk_l2e;     /* the level-2 entry that points at the table */
+	uint64_t walk_l2v;      /* that entry's value when cached */
 } pg_space;
 
 static inline uint64_t *pg_table(const pg_space *s, pg_paddr table)
@@ -99,6 +110,11 @@ static inline uint64_t *pg_table(const pg_space *s, pg_paddr table)
 /* Sets up a handle over a fresh, zeroed PML4 taken from frames. */
 pg_err pg_space_init(pg_space *s, pg_frames *frames, uint64_t phys_offset,
 		     bool has_nx, bool has_1g, unsigned phys_bits);
+
+/* Sets up a handle over tables that already exist (the kernel adopting what the EFI
+ * stage built, or the firmware's tables for reading). frames may be NULL. */
+pg_err pg_space_attach(pg_space *s, pg_paddr pml4, pg_frames *frames, uint64_t phys_offset,
+		       bool has_nx, bool has_1g, unsigned phys_bits);
 
 /* Gives back every table frame of the lower and upper halves that the handle owns,
  * including the PML4. Leaves' frames are the caller's and are not touched. */
@@ -156,8 +172,8 @@ pg_err pg_protect(pg_space *s, pg_vaddr virt, uint64_t length, unsigned flags);
 
 /* Replaces the huge leaf (2 MiB or 1 GiB) that starts at page with a table of 512 leaves
  * of the next smaller size that map the same memory with the same flags. Errors:
- * NOT_CANONICAL, NOT_MAPPED, BAD_ARG (the leaf is 4 KiB already), NOT_ALIGNED (page is
- * inside the huge leaf, not at its start), NO_FRAMES. */
+ * NOT_CANONICAL, NOT_ALIGNED (page not 4 KiB aligned), NOT_MAPPED, BAD_ARG (the leaf is
+ * 4 KiB already), NOT_ALIGNED (page is inside the huge leaf, not at its start), NO_FRAMES. */
 pg_err pg_split(pg_space *s, pg_vaddr page);
 
 /* One run of leaves merged by pg_walk: contiguous virtual and physical addresses,

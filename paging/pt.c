@@ -75,32 +75,27 @@ uint64_t pg_pat_value(void) { return 0x0007040100070406ull; }
 
 /* ------------------------------------------------------------------ entries */
 
-/* The PAT index (PWT | PCD << 1 | PAT << 2) for each PG_CACHE_* value, and back. */
-static const uint8_t cache_to_pat[4] = { 0, 1, 3, 4 };
+/* The PG_CACHE_* value for each PAT index (PWT | PCD << 1 | PAT << 2); WB, WT, UC and
+ * WC are written as indices 0, 1, 3 and 4 (see cache_bits). */
 static const uint8_t pat_to_cache[8] = { 0, 1, 2, 2, 3, 1, 2, 2 };
 
-/* The leaf entry that maps phys at this level with the generic flags. */
-static uint64_t leaf_entry(const pg_space *s, uint64_t phys, unsigned flags, unsigned level)
+/* The PWT/PCD/PAT bits (and PS) of a leaf for each cache type, on 4 KiB and on huge
+ * leaves, after cache_to_pat: PAT sits at bit 7 on 4 KiB leaves, at bit 12 on huge ones. */
+static const uint64_t cache_bits[2][4] = {
+	{ 0, PTE_PWT, PTE_PWT | PTE_PCD, PTE_PAT_4K },
+	{ PTE_PS, PTE_PS | PTE_PWT, PTE_PS | PTE_PWT | PTE_PCD, PTE_PS | PTE_PAT_HUGE },
+};
+
+/* The leaf entry that maps phys at this level with the generic flags. Branch-free:
+ * single-page maps are hot, and flags are data the predictor cannot learn. */
+static inline uint64_t leaf_entry(const pg_space *s, uint64_t phys, unsigned flags,
+				  unsigned level)
 {
-	uint64_t e = phys | PTE_P;
-	unsigned pat = cache_to_pat[(flags & PG_CACHE_MASK) >> PG_CACHE_SHIFT];
-	if (flags & PG_W)
-		e |= PTE_W;
-	if (flags & PG_U)
-		e |= PTE_U;
-	if (flags & PG_G)
-		e |= PTE_G;
-	if (!(flags & PG_X) && s->has_nx)
-		e |= PTE_XD;
-	if (pat & 1)
-		e |= PTE_PWT;
-	if (pat & 2)
-		e |= PTE_PCD;
-	if (pat & 4)
-		e |= level == 1 ? PTE_PAT_4K : PTE_PAT_HUGE;
-	if (level > 1)
-		e |= PTE_PS;
-	return e;
+	uint64_t f = flags, nx = s->has_nx & !(flags & PG_X);
+	_Static_assert(PG_W << 1 == PTE_W && PG_U == PTE_U && PG_G << 5 == PTE_G,
+		       "generic flag bits line up with the PTE bits they become");
+	return phys | PTE_P | ((f & PG_W) << 1) | (f & PG_U) | ((f & PG_G) << 5) | (nx << 63) |
+	       cache_bits[level > 1][(flags & PG_CACHE_MASK) >> PG_CACHE_SHIFT];
 }
 
 /* The generic flags a leaf carries by itself (G and cache type are leaf-only). */
@@ -172,9 +167,12 @@ static pg_err reserve(pg_space *s, uint64_t n, uint64_t *list)
 	return PG_OK;
 }
 
-/* Gives every frame of a chain back to the source (kept when it has no free). */
+/* Gives every frame of a chain back to the source (kept when it has no free). The
+ * chain holds unlinked tables, so the walk cache may point into one: empty it. */
 static void release(pg_space *s, uint64_t list)
 {
+	if (list != NONE)
+		s->walk_key = 0;
 	while (list != NONE) {
 		uint64_t next = *tab(s, list);
 		if (s->frames && s->frames->free)
@@ -230,6 +228,18 @@ static void flush(const pg_space *s, uint64_t va, uint64_t length)
 
 /* ------------------------------------------------------------------ space */
 
+pg_err pg_space_attach(pg_space *s, pg_paddr pml4, pg_frames *frames, uint64_t phys_offset,
+		       bool has_nx, bool has_1g, unsigned phys_bits)
+{
+	if (!s || (pml4.pa & 4095) || phys_bits < 32 || phys_bits > 52 ||
+	    (pml4.pa >> phys_bits) || (frames && !frames->alloc))
+		return PG_ERR_BAD_ARG;
+	pg_space n = { .pml4 = pml4, .phys_offset = phys_offset, .has_nx = has_nx,
+		       .has_1g = has_1g, .phys_bits = phys_bits, .frames = frames };
+	*s = n;
+	return PG_OK;
+}
+
 pg_err pg_space_init(pg_space *s, pg_frames *frames, uint64_t phys_offset,
 		     bool has_nx, bool has_1g, unsigned phys_bits)
 {
@@ -264,6 +274,7 @@ void pg_space_destroy(pg_space *s)
 		return;
 	destroy_tables(s, s->pml4.pa, 4);
 	s->pml4 = pg_pa(0);
+	s->walk_key = 0;
 }
 
 static void count_tables(const pg_space *s, uint64_t phys, unsigned level, uint64_t counts[4])
@@ -288,27 +299,32 @@ void pg_count_tables(const pg_space *s, uint64_t counts[4])
 pg_err pg_translate(const pg_space *s, pg_vaddr vaddr, pg_translation *out)
 {
 	uint64_t va = vaddr.va, table = s->pml4.pa;
-	rights r = all_rights;
+	uint64_t all = ~0ull, any = 0; /* AND and OR of the entries above the leaf */
 	if (!pg_is_canonical(va))
 		return PG_ERR_NOT_CANONICAL;
+	/* Only load -> mask -> add is on the dependent path; the rest runs beside it. */
+#pragma GCC unroll 4
 	for (unsigned level = 4; level >= 1; level--) {
 		unsigned i = index_of(va, level);
 		uint64_t e = tab(s, table)[i];
 		out->walk[4 - level].index = i;
 		out->walk[4 - level].entry = e;
-		out->levels = 5 - level;
 		if (!present(e)) {
+			out->levels = 5 - level;
 			out->stop_level = level;
 			return PG_ERR_NOT_MAPPED;
 		}
 		if (is_leaf(e, level)) {
+			rights r = { (all & PTE_W) != 0, (all & PTE_U) != 0, (any & PTE_XD) != 0 };
+			out->levels = 5 - level;
 			out->phys = pg_pa(leaf_addr(e, level) | (va & (span_of(level) - 1)));
 			out->size = (pg_size)(level - 1);
 			out->flags = effective(s, e, level, r);
 			out->stop_level = 0;
 			return PG_OK;
 		}
-		r = narrow(r, e);
+		all &= e;
+		any |= e;
 		table = e & PTE_ADDR;
 	}
 	return PG_ERR_NOT_MAPPED; /* not reached: level 1 entries are leaves */
@@ -352,33 +368,15 @@ static bool first_leaf(const pg_space *s, uint64_t table, unsigned level, uint64
 	return false;
 }
 
-pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned flags,
-	      pg_paddr *existing)
+/* pg_map's rare paths, kept out of its hot path: slot (at level) is present but holds
+ * tables where the leaf goes, or is empty with tables still to be made down to leaf. */
+static __attribute__((noinline)) pg_err map_slow(pg_space *s, uint64_t va, uint64_t pa,
+						 unsigned flags, unsigned leaf, unsigned level,
+						 uint64_t *slot, pg_paddr *existing)
 {
-	uint64_t va = page.va, pa = frame.pa, list, doomed = NONE, found;
-	if (!s || (unsigned)size >= PG_SIZE_COUNT)
-		return PG_ERR_BAD_ARG;
-	uint64_t bytes = pg_size_bytes(size);
-	pg_err err = check_map_args(s, va, pa, bytes, flags, size, bytes);
-	if (err != PG_OK)
-		return err;
-	unsigned leaf = pg_size_level(size), level = 4;
-	uint64_t *t = tab(s, s->pml4.pa);
-	for (; level > leaf; level--) {
-		uint64_t e = t[index_of(va, level)];
-		if (!present(e))
-			break;
-		if (is_leaf(e, level))
-			return PG_ERR_HUGE_PAGE;
-		t = tab(s, e & PTE_ADDR);
-	}
-	uint64_t *slot = &t[index_of(va, level)];
-	if (level == leaf && present(*slot)) {
-		if (is_leaf(*slot, level)) {
-			if (existing)
-				*existing = pg_pa(leaf_addr(*slot, level));
-			return PG_ERR_ALREADY_MAPPED;
-		}
+	uint64_t list, doomed = NONE, found;
+	pg_err err;
+	if (level == leaf) {
 		if (first_leaf(s, *slot & PTE_ADDR, level - 1, &found)) {
 			if (existing)
 				*existing = pg_pa(found);
@@ -387,7 +385,7 @@ pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned
 		/* Only empty tables below: the leaf replaces them. */
 		doom_subtree(s, *slot & PTE_ADDR, level - 1, &doomed);
 		*slot = leaf_entry(s, pa, flags, leaf);
-		flush(s, va, bytes);
+		flush(s, va, span_of(leaf));
 		release(s, doomed);
 		return PG_OK;
 	}
@@ -402,6 +400,90 @@ pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned
 	}
 	*slot = leaf_entry(s, pa, flags, leaf);
 	return PG_OK;
+}
+
+/* The walk and write of pg_map for a leaf level known at compile time, so that the
+ * walk unrolls into straight-line code. Arguments are already checked. */
+static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64_t va,
+							     uint64_t pa, unsigned flags,
+							     const unsigned leaf,
+							     pg_paddr *existing)
+{
+	unsigned level = 4;
+	uint64_t *t = tab(s, s->pml4.pa), *l2e = 0;
+	for (; level > leaf; level--) {
+		uint64_t *ep = &t[index_of(va, level)], e = *ep;
+		if (!present(e))
+			break;
+		if (level < 4 && (e & PTE_PS))
+			return PG_ERR_HUGE_PAGE;
+		if (level == 2)
+			l2e = ep;
+		t = tab(s, e & PTE_ADDR);
+	}
+	uint64_t *slot = &t[index_of(va, level)];
+	if (level == leaf && !present(*slot)) { /* every table is there */
+		if (leaf == 1) {
+			s->walk_key = (va >> 21) + 1;
+			s->walk_pml4 = s->pml4.pa;
+			s->walk_l2e = l2e;
+			s->walk_l2v = *l2e;
+		}
+		*slot = leaf_entry(s, pa, flags, leaf);
+		return PG_OK;
+	}
+	if (level == leaf && is_leaf(*slot, level)) {
+		if (existing)
+			*existing = pg_pa(leaf_addr(*slot, level));
+		return PG_ERR_ALREADY_MAPPED;
+	}
+	return map_slow(s, va, pa, flags, leaf, level, slot, existing);
+}
+
+/* pg_map after its fast path: every check, then the walk. */
+static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, uint64_t pa,
+						    pg_size size, unsigned flags,
+						    pg_paddr *existing)
+{
+	/* The checks of check_map_args, cut down for one aligned page: it cannot wrap, and
+	 * if its first byte is canonical so is its last. This path is hot. */
+	if (!s || (unsigned)size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL))
+		return PG_ERR_BAD_ARG;
+	if (size == PG_1G && !s->has_1g)
+		return PG_ERR_UNSUPPORTED;
+	if (!pg_is_canonical(va))
+		return PG_ERR_NOT_CANONICAL;
+	if ((va | pa) & (pg_size_bytes(size) - 1))
+		return PG_ERR_NOT_ALIGNED;
+	if (pa >> s->phys_bits)
+		return PG_ERR_BAD_FRAME;
+	switch (size) {
+	case PG_4K:
+		return map_walk(s, va, pa, flags, 1, existing);
+	case PG_2M:
+		return map_walk(s, va, pa, flags, 2, existing);
+	default:
+		return map_walk(s, va, pa, flags, 3, existing);
+	}
+}
+
+pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned flags,
+	      pg_paddr *existing)
+{
+	uint64_t va = page.va, pa = frame.pa;
+	/* Fast path: a 4 KiB page in the 2 MiB region whose table the last map walked to.
+	 * The key holds every bit of va above 21, so a hit is canonical; the other checks
+	 * of map_checked are repeated, and the level-2 entry must still point there. */
+	if (size == PG_4K && s && s->walk_key == (va >> 21) + 1 && !(flags & ~PG_FLAGS_ALL) &&
+	    !((va | pa) & 4095) && !(pa >> s->phys_bits) && s->walk_pml4 == s->pml4.pa &&
+	    *s->walk_l2e == s->walk_l2v) {
+		uint64_t *slot = &tab(s, s->walk_l2v & PTE_ADDR)[index_of(va, 1)];
+		if (!present(*slot)) {
+			*slot = leaf_entry(s, pa, flags, 1);
+			return PG_OK;
+		}
+	}
+	return map_checked(s, va, pa, size, flags, existing);
 }
 
 /* map_range state: the range [first, last], phys = va + delta, and the leaf templates. */
@@ -736,6 +818,8 @@ pg_err pg_split(pg_space *s, pg_vaddr page)
 		return PG_ERR_BAD_ARG;
 	if (!pg_is_canonical(va))
 		return PG_ERR_NOT_CANONICAL;
+	if (va & 4095)
+		return PG_ERR_NOT_ALIGNED;
 	pg_err err = find_leaf(s, va, &leaf, path);
 	if (err != PG_OK)
 		return err;

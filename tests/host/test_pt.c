@@ -1615,3 +1615,116 @@ TEST(no_partial_success_split)
 	no_partial_success(&f, do_split, &a1, 1);
 	fx_down(&f);
 }
+
+/* ---- the walk cache: pg_map remembers the last level-1 table it walked to */
+
+/* Pages mapped one after another in one 2 MiB region land in the same level-1 table,
+ * whether the walk was taken or skipped. */
+TEST(walk_cache_maps_land_in_the_same_table)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t va = va_of(3, 4, 5, 0);
+	for (unsigned i = 0; i < 512; i++)
+		CHECK_ERR(pg_map(&f.s, pg_va(va + i * 4096), pg_pa(F4K + i * 4096ull), PG_4K,
+				 PG_W, NULL), PG_OK);
+	uint64_t counts[4];
+	pg_count_tables(&f.s, counts);
+	CHECK_EQ(counts[0], 1);
+	pg_translation t;
+	for (unsigned i = 0; i < 512; i += 37) {
+		CHECK_ERR(pg_translate(&f.s, pg_va(va + i * 4096ull + 5), &t), PG_OK);
+		CHECK_EQ(t.phys.pa, F4K + i * 4096ull + 5);
+	}
+	/* A hit still reports a page that is already there. */
+	pg_paddr ex;
+	CHECK_ERR(pg_map(&f.s, pg_va(va + 7 * 4096), pg_pa(F4K), PG_4K, PG_W, &ex),
+		  PG_ERR_ALREADY_MAPPED);
+	CHECK_EQ(ex.pa, F4K + 7 * 4096);
+	fx_down(&f);
+}
+
+/* After unmap gives the cached table back and its frame is reused for other tables,
+ * a map in the old region must walk again, not write into the recycled frame. */
+TEST(walk_cache_dropped_when_unmap_frees_the_table)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t va = va_of(3, 4, 5, 0);
+	CHECK_ERR(pg_map(&f.s, pg_va(va), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_map(&f.s, pg_va(va + 4096), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_unmap(&f.s, pg_va(va), NULL, NULL), PG_OK);
+	CHECK_ERR(pg_unmap(&f.s, pg_va(va + 4096), NULL, NULL), PG_OK);
+	/* The freed frames (LIFO in simram) now become the tables of another region. */
+	CHECK_ERR(pg_map(&f.s, pg_va(va_of(9, 1, 2, 3)), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	/* The old region now holds a 2 MiB leaf: a 4 KiB map there is in its way. */
+	CHECK_ERR(pg_map(&f.s, pg_va(va), pg_pa(F2M), PG_2M, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_map(&f.s, pg_va(va + 2 * 4096), pg_pa(F4K), PG_4K, PG_W, NULL),
+		  PG_ERR_HUGE_PAGE);
+	pg_translation t;
+	CHECK_ERR(pg_translate(&f.s, pg_va(va_of(9, 1, 2, 3)), &t), PG_OK);
+	CHECK_EQ(t.phys.pa, F4K);
+	CHECK_ERR(pg_translate(&f.s, pg_va(va_of(9, 1, 2, 5)), &t), PG_ERR_NOT_MAPPED);
+	fx_down(&f);
+}
+
+/* unmap_range that frees the cached table drops the cache the same way. */
+TEST(walk_cache_dropped_when_unmap_range_frees_the_table)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t va = va_of(3, 4, 5, 0);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_ERR(pg_map(&f.s, pg_va(va + i * 4096ull), pg_pa(F4K), PG_4K, PG_W, NULL),
+			  PG_OK);
+	CHECK_ERR(pg_unmap_range(&f.s, pg_va(va), 2 * MIB, NULL), PG_OK);
+	CHECK_EQ(sim_outstanding(&f.ram), 1); /* only the PML4 is left */
+	CHECK_ERR(pg_map(&f.s, pg_va(va_of(7, 0, 0, 0)), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_map(&f.s, pg_va(va + 5 * 4096ull), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	pg_translation t;
+	CHECK_ERR(pg_translate(&f.s, pg_va(va_of(7, 0, 0, 5)), &t), PG_ERR_NOT_MAPPED);
+	CHECK_ERR(pg_translate(&f.s, pg_va(va + 5 * 4096ull), &t), PG_OK);
+	uint64_t counts[4];
+	pg_count_tables(&f.s, counts);
+	CHECK_EQ(counts[0], 2);
+	fx_down(&f);
+}
+
+/* A handle attached to existing tables sees and extends them. */
+TEST(space_attach_adopts_existing_tables)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t va = va_of(1, 2, 3, 4);
+	CHECK_ERR(pg_map(&f.s, pg_va(va), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	pg_space b;
+	CHECK_ERR(pg_space_attach(&b, f.s.pml4, &f.frames, sim_offset(&f.ram), true, true, 52),
+		  PG_OK);
+	pg_translation t;
+	CHECK_ERR(pg_translate(&b, pg_va(va), &t), PG_OK);
+	CHECK_EQ(t.phys.pa, F4K);
+	CHECK_ERR(pg_space_attach(&b, pg_pa(f.s.pml4.pa + 8), NULL, 0, true, true, 52),
+		  PG_ERR_BAD_ARG);
+	fx_down(&f);
+}
+
+/* The freed tables come back (LIFO) as the level-3, level-2 and level-1 tables of another
+ * region with the same level-3 and level-2 indices, so the old level-2 entry's bytes hold
+ * the same value again. Only the handle's own invalidation can tell the cache is stale. */
+TEST(walk_cache_dropped_when_frames_return_in_the_same_roles)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t va = va_of(3, 4, 5, 0), other = va_of(9, 4, 5, 0);
+	CHECK_ERR(pg_map(&f.s, pg_va(va), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_map(&f.s, pg_va(va + 4096), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_unmap(&f.s, pg_va(va + 4096), NULL, NULL), PG_OK);
+	CHECK_ERR(pg_unmap(&f.s, pg_va(va), NULL, NULL), PG_OK);
+	CHECK_ERR(pg_map(&f.s, pg_va(other), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_map(&f.s, pg_va(va + 2 * 4096), pg_pa(F4K + 4096), PG_4K, PG_W, NULL), PG_OK);
+	pg_translation t;
+	CHECK_ERR(pg_translate(&f.s, pg_va(va + 2 * 4096), &t), PG_OK);
+	CHECK_EQ(t.phys.pa, F4K + 4096);
+	CHECK_ERR(pg_translate(&f.s, pg_va(other + 2 * 4096), &t), PG_ERR_NOT_MAPPED);
+	fx_down(&f);
+}
