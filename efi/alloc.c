@@ -91,6 +91,16 @@ pg_err stage_apply_allocs(mem_list *l)
 	return PG_OK;
 }
 
+void stage_free_allocs(void)
+{
+	for (unsigned i = 0; i < record_count; i++)
+		uefi_call_wrapper(BS->FreePages, 2, records[i].base, records[i].pages);
+	record_count = 0;
+	batch.base = 0;
+	batch.used = batch.count = 0;
+	batch.reserved = 0;
+}
+
 void stage_print_allocs(void)
 {
 	for (unsigned i = 0; i < record_count; i++)

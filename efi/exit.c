@@ -97,5 +97,5 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi
 	bi->region_count = (uint32_t)l.count;
 
 	stage_handoff(sp->space.pml4.pa, BOOT_STACK_TOP, bi->kernel_entry,
-		      BOOT_PHYSMAP_OFFSET + bi_phys);
+		      bi->phys_offset + bi_phys);
 }

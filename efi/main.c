@@ -1,65 +1,10 @@
-/* main.c - entry of the UEFI application: parses the command, reads the machine, builds
+/* main.c - entry of the UEFI application: takes the command (shell.c), reads the machine, builds
  * the kernel's page tables and boot info, and hands off. The steps live in the other
  * files of efi/; this one says in which order they run and why. */
+#include "shell.h"
 #include "stage.h"
 
 static mem_region map_storage[BOOT_INFO_MAX_REGIONS];
-
-static void usage(void)
-{
-	Print(L"usage: kernel.efi [boot [kernel arguments...]] | help\n"
-	      L"  boot   build the kernel's page tables, exit boot services, start the kernel\n"
-	      L"         (the default; the arguments become the kernel's command line)\n"
-	      L"  help   this text\n");
-}
-
-static char cmdline[BOOT_INFO_CMDLINE];
-
-/* Joins argv[from..] into cmdline as ASCII; refuses what does not fit or is not ASCII. */
-static EFI_STATUS copy_cmdline(CHAR16 **argv, INTN argc, INTN from)
-{
-	UINTN n = 0;
-	for (INTN i = from; i < argc; i++) {
-		for (const CHAR16 *c = argv[i]; *c; c++) {
-			if (*c < 0x20 || *c > 0x7e) {
-				Print(L"efi: error: argument %d is not printable ASCII\n", i);
-				return EFI_INVALID_PARAMETER;
-			}
-			if (n + 2 >= BOOT_INFO_CMDLINE) {
-				Print(L"efi: error: kernel command line longer than %d bytes\n",
-				      BOOT_INFO_CMDLINE - 1);
-				return EFI_INVALID_PARAMETER;
-			}
-			cmdline[n++] = (char)*c;
-		}
-		if (i + 1 < argc)
-			cmdline[n++] = ' ';
-	}
-	cmdline[n] = '\0';
-	return EFI_SUCCESS;
-}
-
-/* Decides what to do from the shell arguments. Started by the firmware rather than
- * the shell (argc -1, e.g. as BOOTX64.EFI), it boots with an empty command line. */
-static EFI_STATUS parse_args(EFI_HANDLE image, bool *boot)
-{
-	CHAR16 **argv = NULL;
-	INTN argc = GetShellArgcArgv(image, &argv);
-	*boot = true;
-	if (argc < 2)
-		return EFI_SUCCESS;
-	if (StrCmp(argv[1], L"help") == 0 || StrCmp(argv[1], L"-h") == 0 ||
-	    StrCmp(argv[1], L"--help") == 0) {
-		usage();
-		*boot = false;
-		return EFI_SUCCESS;
-	}
-	if (StrCmp(argv[1], L"boot") == 0)
-		return copy_cmdline(argv, argc, 2);
-	Print(L"efi: error: unknown command '%s'\n", argv[1]);
-	usage();
-	return EFI_INVALID_PARAMETER;
-}
 
 /* The nth free 4 KiB frame of the usable regions (counting from 0), or 0 if none. */
 static uint64_t usable_frame(const mem_list *map, uint64_t nth)
@@ -109,9 +54,8 @@ static void plant_checks(const mem_list *map, boot_info *bi)
 	      bi->check_count, bi->check_frames[0], bi->check_frames[1], bi->check_frames[2]);
 }
 
-static EFI_STATUS boot(EFI_HANDLE image, boot_info *bi, uint64_t bi_phys)
+EFI_STATUS stage_build(stage_space *sp, boot_info *bi)
 {
-	static stage_space sp;
 	stage_cpu cpu;
 	mem_list map;
 	EFI_STATUS st;
@@ -126,8 +70,15 @@ static EFI_STATUS boot(EFI_HANDLE image, boot_info *bi, uint64_t bi_phys)
 	bi->cpu_features = (cpu.nx ? BOOT_CPU_NX : 0) | (cpu.gb_pages ? BOOT_CPU_1G : 0);
 	bi->phys_bits = cpu.phys_bits;
 	bi->tsc_hz = cpu.tsc_hz;
-	if (EFI_ERROR((st = stage_build_space(&sp, &cpu, &map, stage_kernel_elf,
-					     (uint64_t)(stage_kernel_elf_end - stage_kernel_elf), bi))))
+	return stage_build_space(sp, &cpu, &map, stage_kernel_elf,
+				 (uint64_t)(stage_kernel_elf_end - stage_kernel_elf), bi);
+}
+
+static EFI_STATUS boot(EFI_HANDLE image, stage_space *sp, boot_info *bi, uint64_t bi_phys)
+{
+	EFI_STATUS st;
+
+	if (EFI_ERROR((st = stage_build(sp, bi))))
 		return st;
 	if (EFI_ERROR((st = stage_prepare_exit(image))))
 		return st;
@@ -135,22 +86,25 @@ static EFI_STATUS boot(EFI_HANDLE image, boot_info *bi, uint64_t bi_phys)
 	Print(L"efi: boot_info=0x%016lx entry=0x%016lx cmdline=\"%a\"\n", bi_phys, bi->kernel_entry,
 	      bi->cmdline);
 	Print(L"efi: exiting boot services; the kernel continues on COM1\n");
-	return stage_exit_and_enter(image, &sp, bi, bi_phys);
+	return stage_exit_and_enter(image, sp, bi, bi_phys);
 }
 
 /* gnu-efi's crt0 calls this with the System V convention, so it is not EFIAPI. */
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
+	static stage_space sp;
 	uint64_t tsc_entry = stage_rdtsc(), bi_phys;
+	shell_boot opt;
 	bool do_boot;
 	boot_info *bi;
 	EFI_STATUS st;
 
 	InitializeLib(image, systab);
 	uefi_call_wrapper(BS->SetWatchdogTimer, 4, 0, 0, 0, NULL);
-	if (EFI_ERROR((st = parse_args(image, &do_boot))) || !do_boot)
+	if (EFI_ERROR((st = shell_main(image, &opt, &do_boot))) || !do_boot)
 		return st;
+	sp.physmap = opt.physmap;
 	Print(L"efi: kernel.efi (UEFI stage) starting\n");
 	st = stage_alloc((sizeof(boot_info) + 4095) / 4096, MEM_BOOT_INFO, L"boot info", &bi_phys);
 	if (EFI_ERROR(st))
@@ -160,10 +114,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->magic = BOOT_INFO_MAGIC;
 	bi->version = BOOT_INFO_VERSION;
 	bi->size = sizeof *bi;
-	bi->phys_offset = BOOT_PHYSMAP_OFFSET;
+	bi->phys_offset = opt.physmap.offset;
 	bi->tsc_efi_entry = tsc_entry;
-	CopyMem(bi->cmdline, cmdline, sizeof cmdline);
-	st = boot(image, bi, bi_phys);
+	if (opt.test)
+		CopyMem(bi->cmdline, "test", sizeof("test"));
+	st = boot(image, &sp, bi, bi_phys);
 	Print(L"efi: boot failed: %r\n", st);
 	return st;
 }

@@ -45,8 +45,9 @@ static EFI_STATUS map_physmap(stage_space *st, const stage_cpu *cpu, const mem_l
 {
 	static mem_region storage[BOOT_INFO_MAX_REGIONS];
 	mem_list want;
-	pg_size size = cpu->gb_pages ? PG_1G : PG_2M;
+	pg_size size = st->physmap.page;
 	uint64_t page = pg_size_bytes(size), limit = 1ull << cpu->phys_bits, end = 0;
+	uint64_t offset = st->physmap.offset;
 
 	mem_list_init(&want, storage, BOOT_INFO_MAX_REGIONS);
 	pg_err e = physmap_ranges(map, bi, page, &want);
@@ -60,13 +61,14 @@ static EFI_STATUS map_physmap(stage_space *st, const stage_cpu *cpu, const mem_l
 			continue; /* beyond what the CPU can address: cannot be memory */
 		if (len > limit - start)
 			len = limit - start;
-		e = pg_map_range(&st->space, pg_va(BOOT_PHYSMAP_OFFSET + start), pg_pa(start), len,
-				 PG_W | PG_G, size);
+		e = pg_map_range(&st->space, pg_va(offset + start), pg_pa(start), len, PG_W | PG_G,
+				 size);
 		if (e != PG_OK)
-			return map_failed(L"physmap", BOOT_PHYSMAP_OFFSET + start, e);
+			return map_failed(L"physmap", offset + start, e);
 		end = start + len;
 	}
-	bi->physmap_end = BOOT_PHYSMAP_OFFSET + end;
+	bi->phys_offset = offset;
+	bi->physmap_end = offset + end;
 	bi->physmap_page_shift = pg_size_shift(size);
 	bi->physmap_ranges = (uint32_t)want.count;
 	Print(L"efi: physmap ranges=%ld end=0x%016lx page=%a\n", want.count, bi->physmap_end,
@@ -146,7 +148,7 @@ static EFI_STATUS map_stack(stage_space *st, boot_info *bi)
 static EFI_STATUS map_handoff(stage_space *st, boot_info *bi)
 {
 	st->handoff_page = (uint64_t)(UINTN)stage_handoff_page;
-	if (st->handoff_page & 0xfff || st->handoff_page >= BOOT_PHYSMAP_OFFSET) {
+	if (st->handoff_page & 0xfff || st->handoff_page >= st->physmap.offset) {
 		Print(L"efi: error: handoff code at 0x%016lx is not a page in low memory\n",
 		      st->handoff_page);
 		return EFI_LOAD_ERROR;

@@ -32,6 +32,10 @@ pg_err stage_apply_allocs(mem_list *l);
 /* Prints the record, one allocation a line. */
 void stage_print_allocs(void);
 
+/* Gives every recorded allocation back to the firmware and empties the record: the
+ * inspection commands build the kernel's tables and then leave nothing behind. */
+void stage_free_allocs(void);
+
 /* ---- cpu.c */
 
 typedef struct {
@@ -61,7 +65,15 @@ void stage_firmware_facts(boot_info *bi);
 
 /* ---- space.c: the kernel's address space */
 
+/* Where the physmap goes and its page size: BOOT_PHYSMAP_OFFSET and 1 GiB (2 MiB
+ * without CPU support) unless the command line asks otherwise (shell.c). */
 typedef struct {
+	uint64_t offset;
+	pg_size page;
+} stage_physmap;
+
+typedef struct {
+	stage_physmap physmap;  /* set by the caller before stage_build_space */
 	pg_space space;
 	elf_image img;
 	uint64_t stack_phys;
@@ -72,6 +84,12 @@ typedef struct {
  * records the results in bi. Prints what fails and why. */
 EFI_STATUS stage_build_space(stage_space *st, const stage_cpu *cpu, const mem_list *map,
 			     const void *kernel, uint64_t kernel_size, boot_info *bi);
+
+/* ---- main.c */
+
+/* Reads the machine and builds the kernel's tables and boot info into st and bi, the
+ * way boot does before it exits boot services (the inspection commands call it too). */
+EFI_STATUS stage_build(stage_space *st, boot_info *bi);
 
 /* ---- exit.c */
 

@@ -1,0 +1,572 @@
+/* shell.c - the inspection commands on the gnu-efi side: the command line from the EFI
+ * shell (or the load options, or a prompt at start-up when there is neither), CHAR16 to
+ * ASCII, the pager of -b, and the commands themselves on the live firmware. What they
+ * print is formatted by efi/pure/report.c; what they accept is efi/pure/args.c. */
+#include "shell.h"
+
+#include "args.h"
+#include "memmap.h"
+#include "report.h"
+
+#define MAX_ARGS    48          /* words on a command line (more is an error) */
+#define ARG_BYTES   1024        /* their ASCII text, NULs included */
+#define PROMPT_100NS 10000000   /* the start-up prompt waits 1 s */
+#define CR4_LA57    (1ull << 12)
+#define MSR_EFER    0xc0000080u
+#define EFER_NXE    (1ull << 11)
+#define GIB         (1ull << 30)
+
+/* ------------------------------------------------------------------ output */
+
+/* Every line goes through here: Print, and with -b a pause at each full screen. */
+typedef struct {
+	bool paging, quit;
+	UINTN rows, count;
+} pager;
+
+static EFI_INPUT_KEY wait_key(void)
+{
+	EFI_INPUT_KEY key = { 0, 0 };
+	UINTN index;
+	uefi_call_wrapper(BS->WaitForEvent, 3, 1, &ST->ConIn->WaitForKey, &index);
+	uefi_call_wrapper(ST->ConIn->ReadKeyStroke, 2, ST->ConIn, &key);
+	return key;
+}
+
+static void pager_init(pager *p, bool paging)
+{
+	UINTN cols = 80, rows = 25;
+	*p = (pager){ .paging = paging };
+	if (ST->ConOut->Mode &&
+	    EFI_ERROR(uefi_call_wrapper(ST->ConOut->QueryMode, 4, ST->ConOut,
+					(UINTN)ST->ConOut->Mode->Mode, &cols, &rows)))
+		rows = 25;
+	p->rows = rows > 2 ? rows : 25;
+}
+
+static void sink(void *ctx, const char *line)
+{
+	pager *p = ctx;
+	if (p->quit)
+		return;
+	Print(L"%a\n", line);
+	if (!p->paging || ++p->count < p->rows - 1)
+		return;
+	Print(L"-- more: any key, q stops --");
+	EFI_INPUT_KEY k = wait_key();
+	Print(L"\r                            \r");
+	p->count = 0;
+	p->quit = k.UnicodeChar == 'q' || k.UnicodeChar == 'Q' || k.ScanCode == SCAN_ESC;
+}
+
+/* One formatted line of this file's own (the reports build theirs). */
+static fmt_line line_start(char *buf, size_t cap, const char *tag)
+{
+	fmt_line l;
+	fmt_init(&l, buf, cap);
+	fmt_str(&l, tag);
+	fmt_str(&l, ": ");
+	return l;
+}
+
+/* ------------------------------------------------------------------ the machine */
+
+typedef struct {
+	bool has_1g, has_nx;
+	unsigned phys_bits;
+	uint64_t image_base, image_size, code;  /* this image, and an address in its code */
+	EFI_LOADED_IMAGE *li;
+} facts;
+
+static void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
+}
+
+/* What the parser and `current` need; the full probe (stage_cpu_probe) runs when
+ * tables are built. */
+static void read_facts(EFI_HANDLE image, facts *f)
+{
+	uint32_t r[4];
+	*f = (facts){ .phys_bits = 36 };
+	cpuid(0x80000000u, r);
+	if (r[0] >= 0x80000001u) {
+		cpuid(0x80000001u, r);
+		f->has_nx = (r[3] >> 20) & 1;
+		f->has_1g = (r[3] >> 26) & 1;
+	}
+	cpuid(0x80000000u, r);
+	if (r[0] >= 0x80000008u) {
+		cpuid(0x80000008u, r);
+		f->phys_bits = r[0] & 0xff;
+	}
+	if (!EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
+					 (void **)&f->li)) && f->li) {
+		f->image_base = (uint64_t)(UINTN)f->li->ImageBase;
+		f->image_size = f->li->ImageSize;
+	}
+	f->code = (uint64_t)(UINTN)shell_main;
+}
+
+/* The live memory map in a pool buffer the caller frees. */
+static EFI_STATUS get_memmap(void **map, UINTN *size, UINTN *desc_size)
+{
+	UINTN key;
+	UINT32 version;
+	EFI_STATUS st;
+	*size = 0;
+	*map = NULL;
+	st = uefi_call_wrapper(BS->GetMemoryMap, 5, size, NULL, &key, desc_size, &version);
+	if (st != EFI_BUFFER_TOO_SMALL)
+		return EFI_ERROR(st) ? st : EFI_DEVICE_ERROR;
+	*size += 8 * *desc_size; /* the pool allocation itself may split a descriptor */
+	if (!(*map = AllocatePool(*size)))
+		return EFI_OUT_OF_RESOURCES;
+	st = uefi_call_wrapper(BS->GetMemoryMap, 5, size, *map, &key, desc_size, &version);
+	if (EFI_ERROR(st)) {
+		FreePool(*map);
+		*map = NULL;
+	}
+	return st;
+}
+
+/* The room the physmap must leave below the non-canonical hole: every address the CPU
+ * can produce (1 << MAXPHYADDR), so later RAM or high MMIO fits too, capped at the 64 TiB
+ * the parser assumes anyway (a 52-bit CPU would otherwise leave no lower-half offset). */
+static uint64_t phys_top(const facts *f)
+{
+	return f->phys_bits >= 46 ? ARGS_DEFAULT_PHYS_TOP : 1ull << f->phys_bits;
+}
+
+/* ------------------------------------------------------------------ command line */
+
+static char arg_text[ARG_BYTES];
+static const char *arg_v[MAX_ARGS];
+
+/* Appends one CHAR16 word as ASCII. Printable ASCII only: anything else could not be
+ * typed back and is refused with its position. */
+static EFI_STATUS add_word(const CHAR16 *w, UINTN len, int *argc, UINTN *used, int which)
+{
+	if (*argc == MAX_ARGS || *used + len + 1 > ARG_BYTES) {
+		Print(L"kernel.efi: error: command line too long (at most %d words, %d bytes)\n",
+		      MAX_ARGS, ARG_BYTES - MAX_ARGS);
+		return EFI_INVALID_PARAMETER;
+	}
+	arg_v[(*argc)++] = &arg_text[*used];
+	for (UINTN i = 0; i < len; i++) {
+		if (w[i] < 0x20 || w[i] > 0x7e) {
+			Print(L"kernel.efi: error: argument %d is not printable ASCII\n", which);
+			return EFI_INVALID_PARAMETER;
+		}
+		arg_text[(*used)++] = (char)w[i];
+	}
+	arg_text[(*used)++] = '\0';
+	return EFI_SUCCESS;
+}
+
+static bool is_space(CHAR16 c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Splits a CHAR16 line (len characters, or up to a NUL) at blanks into arg_v. */
+static EFI_STATUS split_line(const CHAR16 *s, UINTN len, int *argc, UINTN *used)
+{
+	UINTN i = 0;
+	EFI_STATUS st = EFI_SUCCESS;
+	while (!EFI_ERROR(st)) {
+		while (i < len && s[i] && is_space(s[i]))
+			i++;
+		if (i == len || !s[i])
+			break;
+		UINTN start = i;
+		while (i < len && s[i] && !is_space(s[i]))
+			i++;
+		st = add_word(&s[start], i - start, argc, used, *argc + 1);
+	}
+	return st;
+}
+
+/* Load options count only when they are CHAR16 text: firmware boot entries often carry
+ * binary data there (EDK2 puts a GUID in the options of the entries it creates). */
+static bool options_are_text(const CHAR16 *s, UINTN bytes)
+{
+	UINTN n = bytes / sizeof(CHAR16);
+	if (!s || bytes < sizeof(CHAR16) || bytes % sizeof(CHAR16))
+		return false;
+	for (UINTN i = 0; i < n && s[i]; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			if (!is_space(s[i]))
+				return false;
+	return true;
+}
+
+static bool ends_with_efi(const char *w)
+{
+	UINTN n = 0;
+	while (w[n])
+		n++;
+	return n >= 4 && fmt_streq_nocase(w + n - 4, ".efi");
+}
+
+/* Fills arg_v from the shell (argv[1..]) or else the load options (where a leading
+ * word ending in .efi is the program's own path). *from_shell is false when neither
+ * gave anything, which is when the start-up prompt is offered. */
+static EFI_STATUS read_command_line(EFI_HANDLE image, const facts *f, int *argc,
+				    bool *have_line)
+{
+	CHAR16 **argv = NULL;
+	INTN n = GetShellArgcArgv(image, &argv);
+	UINTN used = 0;
+	EFI_STATUS st = EFI_SUCCESS;
+
+	*argc = 0;
+	*have_line = n >= 1;
+	for (INTN i = 1; i < n && !EFI_ERROR(st); i++)
+		st = add_word(argv[i], StrLen(argv[i]), argc, &used, (int)i);
+	if (n >= 1 || EFI_ERROR(st) || !f->li)
+		return st;
+	const CHAR16 *opt = f->li->LoadOptions;
+	if (!options_are_text(opt, f->li->LoadOptionsSize))
+		return EFI_SUCCESS;
+	st = split_line(opt, f->li->LoadOptionsSize / sizeof(CHAR16), argc, &used);
+	if (!EFI_ERROR(st) && *argc > 0 && ends_with_efi(arg_v[0])) {
+		for (int i = 1; i < *argc; i++)
+			arg_v[i - 1] = arg_v[i];
+		(*argc)--;
+	}
+	*have_line = *argc > 0;
+	return st;
+}
+
+/* ------------------------------------------------------------------ commands */
+
+static void self_line(pager *p, const facts *f)
+{
+	char buf[REPORT_LINE_MAX];
+	fmt_line l = line_start(buf, sizeof(buf), "image");
+	fmt_str(&l, "base=");
+	fmt_hex16(&l, f->image_base);
+	fmt_str(&l, " size=");
+	fmt_size(&l, f->image_size);
+	fmt_str(&l, " code=");
+	fmt_hex16(&l, f->code);
+	fmt_str(&l, " (try: current translate ");
+	fmt_hex(&l, f->code);
+	fmt_char(&l, ')');
+	sink(p, buf);
+}
+
+static EFI_STATUS cmd_help(pager *p, const facts *f)
+{
+	args_usage(sink, p);
+	self_line(p, f);
+	return EFI_SUCCESS;
+}
+
+/* The firmware map as it is now, and what this image holds of it, so that a comparison
+ * with the shell's own memmap knows how far the two may differ. */
+static EFI_STATUS cmd_memmap(pager *p, const facts *f)
+{
+	void *map;
+	UINTN size, ds;
+	char buf[REPORT_LINE_MAX];
+	EFI_STATUS st = get_memmap(&map, &size, &ds);
+	if (EFI_ERROR(st)) {
+		Print(L"kernel.efi: error: GetMemoryMap: %r\n", st);
+		return st;
+	}
+	report_memmap(sink, p, map, size, ds);
+	fmt_line l = line_start(buf, sizeof(buf), "memmap");
+	fmt_str(&l, "this image holds loader-code pages=");
+	fmt_dec(&l, (f->image_size + 4095) / 4096);
+	fmt_str(&l, " loader-data pages=");
+	fmt_dec(&l, (size + 4095) / 4096 + 1); /* this buffer, and the pool page around it */
+	sink(p, buf);
+	FreePool(map);
+	return EFI_SUCCESS;
+}
+
+/* Builds the tables `boot` would build, hands them to `show`, then gives back every page
+ * the build allocated: nothing of it outlives the command. */
+typedef EFI_STATUS (*show_fn)(pager *p, stage_space *sp, const args_result *a);
+
+static EFI_STATUS with_tables(pager *p, const args_result *a, const facts *f, show_fn show)
+{
+	static stage_space sp;
+	static boot_info bi;
+	EFI_STATUS st;
+
+	ZeroMem(&sp, sizeof(sp));
+	ZeroMem(&bi, sizeof(bi));
+	sp.physmap.offset = a->offset_set ? a->offset : BOOT_PHYSMAP_OFFSET;
+	sp.physmap.page = a->page_set ? a->page : f->has_1g ? PG_1G : PG_2M;
+	st = stage_build(&sp, &bi);
+	if (!EFI_ERROR(st))
+		st = show(p, &sp, a);
+	stage_free_allocs();
+	return st;
+}
+
+static EFI_STATUS show_map(pager *p, stage_space *sp, const args_result *a)
+{
+	(void)a;
+	pg_err e = report_map(sink, p, &sp->space);
+	if (e != PG_OK)
+		Print(L"kernel.efi: error: walk: %a\n", pg_strerror(e));
+	return e == PG_OK ? EFI_SUCCESS : EFI_LOAD_ERROR;
+}
+
+static EFI_STATUS show_translate(pager *p, stage_space *sp, const args_result *a)
+{
+	for (unsigned i = 0; i < a->addr_count && !p->quit; i++)
+		report_translate(sink, p, &sp->space, a->addrs[i]);
+	return EFI_SUCCESS;
+}
+
+/* The region list the kernel would receive: the map as it stands after the build,
+ * with the build's own allocations marked by kind. */
+static EFI_STATUS show_kinds(pager *p, stage_space *sp, const args_result *a)
+{
+	static mem_region storage[BOOT_INFO_MAX_REGIONS];
+	mem_list l;
+	(void)sp;
+	(void)a;
+	mem_list_init(&l, storage, BOOT_INFO_MAX_REGIONS);
+	EFI_STATUS st = stage_read_memmap(&l);
+	if (EFI_ERROR(st))
+		return st;
+	pg_err e = stage_apply_allocs(&l);
+	if (e != PG_OK) {
+		Print(L"kernel.efi: error: region list: %a\n", pg_strerror(e));
+		return EFI_LOAD_ERROR;
+	}
+	report_kinds(sink, p, &l);
+	return EFI_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ current */
+
+static uint64_t read_cr3(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+static uint64_t read_cr4(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+
+static uint64_t read_efer(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_EFER));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* The firmware's live tables, read through its identity map: phys_offset 0 and no frame
+ * source, so nothing can be changed through this handle. */
+static EFI_STATUS cmd_current(pager *p, const args_result *a, const facts *f)
+{
+	uint64_t cr3 = read_cr3(), cr4 = read_cr4(), efer = f->has_nx ? read_efer() : 0;
+	char buf[REPORT_LINE_MAX];
+	if (cr4 & CR4_LA57) {
+		Print(L"kernel.efi: error: the firmware runs 5-level paging (CR4.LA57); "
+		      L"current reads 4 levels only\n");
+		return EFI_UNSUPPORTED;
+	}
+	pg_space s = {
+		.pml4 = pg_pa(cr3 & 0x000ffffffffff000ull),
+		.phys_offset = 0,
+		.has_nx = (efer & EFER_NXE) != 0,
+		.has_1g = f->has_1g,
+		.phys_bits = f->phys_bits,
+	};
+	fmt_line l = line_start(buf, sizeof(buf), "current");
+	fmt_str(&l, "cr3=");
+	fmt_hex16(&l, cr3);
+	fmt_str(&l, " efer.nxe=");
+	fmt_dec(&l, s.has_nx);
+	fmt_str(&l, " (the firmware's tables, read-only)");
+	sink(p, buf);
+	self_line(p, f);
+	if (a->cmd == ARGS_CURRENT_MAP) {
+		pg_err e = report_map(sink, p, &s);
+		if (e != PG_OK) {
+			Print(L"kernel.efi: error: walk: %a\n", pg_strerror(e));
+			return EFI_LOAD_ERROR;
+		}
+		/* Where this very code runs, as the post's opening shows for its bootloader. */
+		l = line_start(buf, sizeof(buf), "current");
+		fmt_str(&l, "this image's code:");
+		sink(p, buf);
+		report_translate(sink, p, &s, f->code);
+		return EFI_SUCCESS;
+	}
+	for (unsigned i = 0; i < a->addr_count && !p->quit; i++) {
+		uint64_t va = a->addrs[i];
+		report_translate(sink, p, &s, va);
+		if (va >= f->image_base && va - f->image_base < f->image_size) {
+			l = line_start(buf, sizeof(buf), "current");
+			fmt_hex16(&l, va);
+			fmt_str(&l, " is in this image at base+");
+			fmt_hex(&l, va - f->image_base);
+			sink(p, buf);
+		}
+	}
+	return EFI_SUCCESS;
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+/* Runs one parsed inspection command (anything but boot). */
+static EFI_STATUS run(const args_result *a, const facts *f)
+{
+	pager p;
+	pager_init(&p, a->paging);
+	switch (a->cmd) {
+	case ARGS_HELP:
+		return cmd_help(&p, f);
+	case ARGS_MEMMAP:
+		return a->kinds ? with_tables(&p, a, f, show_kinds) : cmd_memmap(&p, f);
+	case ARGS_MAP:
+		return with_tables(&p, a, f, show_map);
+	case ARGS_TRANSLATE:
+		return with_tables(&p, a, f, show_translate);
+	case ARGS_CURRENT_MAP:
+	case ARGS_CURRENT_TRANSLATE:
+		return cmd_current(&p, a, f);
+	case ARGS_BOOT:
+		break;
+	}
+	return EFI_SUCCESS;
+}
+
+static void usage_to_console(void *ctx, const char *line)
+{
+	(void)ctx;
+	Print(L"%a\n", line);
+}
+
+/* Parses arg_v; on wrong input prints the reason and the usage. */
+static EFI_STATUS parse(int argc, const facts *f, args_result *a)
+{
+	args_env env = { f->has_1g, phys_top(f) };
+	if (args_parse(argc, arg_v, &env, a))
+		return EFI_SUCCESS;
+	Print(L"kernel.efi: error: %a\n", a->error);
+	args_usage(usage_to_console, NULL);
+	return EFI_INVALID_PARAMETER;
+}
+
+static void boot_settings(const args_result *a, const facts *f, shell_boot *opt)
+{
+	opt->physmap.offset = a->offset_set ? a->offset : BOOT_PHYSMAP_OFFSET;
+	opt->physmap.page = a->page_set ? a->page : f->has_1g ? PG_1G : PG_2M;
+	opt->test = a->test;
+}
+
+/* ------------------------------------------------------------------ start-up prompt */
+
+/* Offers `i` for 1 s; any other key, or none, boots. */
+static bool prompt_wanted(void)
+{
+	EFI_EVENT timer, events[2];
+	EFI_INPUT_KEY key;
+	UINTN index = 1;
+	bool wanted = false;
+
+	if (EFI_ERROR(uefi_call_wrapper(BS->CreateEvent, 5, EVT_TIMER, 0, NULL, NULL, &timer)))
+		return false;
+	while (!EFI_ERROR(uefi_call_wrapper(ST->ConIn->ReadKeyStroke, 2, ST->ConIn, &key)))
+		; /* keys typed before the offer do not count */
+	Print(L"efi: press i within 1 s to inspect before boot\n");
+	uefi_call_wrapper(BS->SetTimer, 3, timer, TimerRelative, (UINT64)PROMPT_100NS);
+	events[0] = ST->ConIn->WaitForKey;
+	events[1] = timer;
+	if (!EFI_ERROR(uefi_call_wrapper(BS->WaitForEvent, 3, 2, events, &index)) && index == 0 &&
+	    !EFI_ERROR(uefi_call_wrapper(ST->ConIn->ReadKeyStroke, 2, ST->ConIn, &key)))
+		wanted = key.UnicodeChar == 'i' || key.UnicodeChar == 'I';
+	uefi_call_wrapper(BS->CloseEvent, 1, timer);
+	return wanted;
+}
+
+/* Reads one line with echo and backspace into line[cap]. */
+static UINTN read_line(CHAR16 *line, UINTN cap)
+{
+	UINTN n = 0;
+	for (;;) {
+		EFI_INPUT_KEY k = wait_key();
+		CHAR16 c = k.UnicodeChar;
+		if (c == CHAR_CARRIAGE_RETURN || c == CHAR_LINEFEED) {
+			Print(L"\n");
+			line[n] = 0;
+			return n;
+		}
+		if ((c == CHAR_BACKSPACE || c == 0x7f) && n > 0) {
+			n--;
+			Print(L"\b \b");
+		} else if (c >= 0x20 && c <= 0x7e && n + 1 < cap) {
+			CHAR16 echo[2] = { c, 0 };
+			line[n++] = c;
+			Print(L"%s", echo);
+		}
+	}
+}
+
+/* The commands without a shell: one line at a time until boot (or test). */
+static EFI_STATUS prompt_loop(const facts *f, shell_boot *opt)
+{
+	static CHAR16 line[256];
+	Print(L"efi: inspect: the commands of `kernel.efi help`; boot (or test) continues\n");
+	for (;;) {
+		int argc = 0;
+		UINTN used = 0;
+		args_result a;
+		Print(L"kernel.efi> ");
+		UINTN n = read_line(line, sizeof(line) / sizeof(line[0]));
+		if (n == 0)
+			continue;
+		if (EFI_ERROR(split_line(line, n, &argc, &used)) || EFI_ERROR(parse(argc, f, &a)))
+			continue;
+		if (argc > 0 && a.cmd == ARGS_BOOT) {
+			boot_settings(&a, f, opt);
+			return EFI_SUCCESS;
+		}
+		run(&a, f);
+	}
+}
+
+/* ------------------------------------------------------------------ entry */
+
+EFI_STATUS shell_main(EFI_HANDLE image, shell_boot *opt, bool *boot)
+{
+	facts f;
+	args_result a;
+	int argc;
+	bool have_line;
+	EFI_STATUS st;
+
+	*boot = false;
+	read_facts(image, &f);
+	if (EFI_ERROR((st = read_command_line(image, &f, &argc, &have_line)))) {
+		args_usage(usage_to_console, NULL);
+		return st;
+	}
+	if (!have_line) {
+		boot_settings(&(args_result){ .cmd = ARGS_BOOT }, &f, opt);
+		*boot = true;
+		return prompt_wanted() ? prompt_loop(&f, opt) : EFI_SUCCESS;
+	}
+	if (EFI_ERROR((st = parse(argc, &f, &a))))
+		return st;
+	if (a.cmd != ARGS_BOOT)
+		return run(&a, &f);
+	boot_settings(&a, &f, opt);
+	*boot = true;
+	return EFI_SUCCESS;
+}

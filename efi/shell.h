@@ -1,0 +1,23 @@
+/* shell.h - the inspection commands of kernel.efi on the gnu-efi side (issue 5): where
+ * the command line comes from (shell, load options, or a start-up prompt), and running
+ * help, memmap, map, translate and current. Parsing and formatting are the pure code of
+ * efi/pure/args.h and efi/pure/report.h. */
+#ifndef EFI_SHELL_H
+#define EFI_SHELL_H
+
+#include "stage.h"
+
+/* What `boot` was asked for. */
+typedef struct {
+	stage_physmap physmap;  /* offset and page size of the physical-memory map */
+	bool test;              /* the kernel's self-test mode: cmdline "test" */
+} shell_boot;
+
+/* Reads the command and runs it unless it is boot. Returns EFI_SUCCESS with *boot set
+ * and *opt filled when the caller should boot; EFI_SUCCESS with *boot clear when an
+ * inspection command ran (and gave back everything it allocated); an error when the
+ * input was wrong (the reason and the usage are printed, nothing changed) or the command
+ * failed. Without any command line (started by the firmware) it offers a 1 s prompt. */
+EFI_STATUS shell_main(EFI_HANDLE image, shell_boot *opt, bool *boot);
+
+#endif
