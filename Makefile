@@ -275,3 +275,12 @@ usb-write-test:
 image-test:
 	@tests/usb/test_mkimage.sh
 # end of USB image, Secure Boot section
+
+# ---- EFI shell commands (issue 5)
+# make shell-test   OVMF's internal shell runs every inspection command and wrong input
+#                   from a generated startup.nsh (two boots), then the start-up prompt of
+#                   BOOTX64.EFI is driven through the serial console (a third boot)
+.PHONY: shell-test
+shell-test: $(BUILD)/kernel.efi | deps
+	@tests/boot/shell_test.sh
+# end of EFI shell commands section

@@ -39,6 +39,7 @@ run_suite unit        $MAKE --no-print-directory test-host
 run_suite model       $MAKE --no-print-directory test-model
 run_suite fuzz        $MAKE --no-print-directory fuzz-short
 run_suite boot        $MAKE --no-print-directory boot-test
+run_suite shell       $MAKE --no-print-directory shell-test
 
 echo "=== summary (logs in $LOGDIR/)"
 printf '%s\n' "${summary[@]}"
