@@ -17,7 +17,7 @@ static bool fail(args_result *o, const char *a, const char *b, const char *c)
 {
 	fmt_line l = why_line(o);
 	fmt_str(&l, a);
-	fmt_str(&l, b);
+	fmt_word(&l, b);
 	fmt_str(&l, c);
 	return false;
 }
@@ -51,7 +51,7 @@ static bool number_fail(char *why, size_t cap, const char *a, const char *s, con
 	fmt_line l;
 	fmt_init(&l, why, cap);
 	fmt_str(&l, a);
-	fmt_str(&l, s);
+	fmt_word(&l, s);
 	fmt_str(&l, c);
 	return false;
 }

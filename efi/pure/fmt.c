@@ -36,6 +36,19 @@ static void hex_digits(fmt_line *l, uint64_t v, unsigned digits)
 		fmt_char(l, hex[(v >> (4 * digits)) & 0xf]);
 }
 
+void fmt_word(fmt_line *l, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch >= 0x20 && ch < 0x7f) {
+			fmt_char(l, (char)ch);
+		} else {
+			fmt_str(l, "\\x");
+			hex_digits(l, ch, 2);
+		}
+	}
+}
+
 void fmt_hex16(fmt_line *l, uint64_t v)
 {
 	fmt_str(l, "0x");

@@ -23,6 +23,9 @@ typedef struct {
 void fmt_init(fmt_line *l, char *buf, size_t cap);
 void fmt_char(fmt_line *l, char c);
 void fmt_str(fmt_line *l, const char *s);
+/* Text that came from outside (a user's word): printable ASCII as is, anything else
+ * (a newline, an escape, a byte above 0x7e) as \xNN, so one line stays one line. */
+void fmt_word(fmt_line *l, const char *s);
 void fmt_hex16(fmt_line *l, uint64_t v);     /* "0x" and exactly 16 lower-case digits */
 void fmt_hex(fmt_line *l, uint64_t v);       /* "0x" and as few digits as needed */
 void fmt_dec(fmt_line *l, uint64_t v);

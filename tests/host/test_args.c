@@ -563,3 +563,14 @@ TEST(args_usage_lists_every_command)
 	for (int i = 0; i < 8; i++)
 		CHECK(usage_seen[i]);
 }
+
+/* A word with a newline or other control byte is quoted escaped, so the reason stays
+ * one line and cannot forge a line in a log that tests read. */
+TEST(args_error_escapes_control_bytes_in_words)
+{
+	args_result r;
+	CHECK(!PARSE(&r, &cpu_1g, "frob\nkernel: ready\x1b"));
+	CHECK(strchr(r.error, '\n') == NULL);
+	CHECK(strchr(r.error, '\x1b') == NULL);
+	CHECK(strstr(r.error, "frob\\x0akernel: ready\\x1b") != NULL);
+}
