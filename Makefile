@@ -195,6 +195,7 @@ help:
 	@echo "make run-serial  boot it with the serial console on this terminal (Ctrl-A X quits)"
 	@echo "make debug       boot it with QEMU waiting for gdb; prints how to attach"
 	@echo "make boot-test   boot under OVMF (TCG) and check the serial log"
+	@echo "make shell-test  the EFI shell inspection commands in OVMF's shell (TCG)"
 	@echo "make test        every test suite, ending in 'N passed, N failed'"
 	@echo "make test-host   host unit tests of paging/ and efi/pure/"
 	@echo "make deps        install missing Debian/Ubuntu packages (apt-get, sudo)"
