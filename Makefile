@@ -285,3 +285,17 @@ image-test:
 shell-test: $(BUILD)/kernel.efi | deps
 	@tests/boot/shell_test.sh
 # end of EFI shell commands section
+
+# ---- framebuffer console and hardware matrix (issue 6) ---------------------------------------
+# The console's font comes from a packaged PSF console font (console-setup-linux), turned into
+# a C header at build time; FONT_PSF= picks another (PSF1 or PSF2, gzipped or not).
+FONT_PSF ?= /usr/share/consolefonts/Lat2-Terminus16.psf.gz
+FONT_HDR := $(BUILD)/kernel/gen/font_data.h
+
+$(FONT_HDR): scripts/psf2c.py | deps
+	@mkdir -p $(@D)
+	python3 scripts/psf2c.py $(FONT_PSF) > $@.tmp && mv $@.tmp $@
+# Only fbcon.c includes the font: spelled out so that a fresh tree generates it first.
+$(BUILD)/kernel/kernel/fbcon.o: $(FONT_HDR)
+KERNEL_CFLAGS += -I$(BUILD)/kernel/gen
+# end of framebuffer console and hardware matrix section

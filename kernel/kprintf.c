@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "cpu.h"
+#include "fbcon.h"
 #include "serial.h"
 
 typedef struct {
@@ -156,6 +157,7 @@ int kprintf(const char *fmt, ...)
 	int n = kvsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
 	serial_write(line);
+	fbcon_write(line);
 	return n;
 }
 
@@ -169,5 +171,8 @@ void kpanic(const char *fmt, ...)
 	serial_write("panic: ");
 	serial_write(line);
 	serial_write("\n");
+	fbcon_write("panic: ");
+	fbcon_write(line);
+	fbcon_write("\n");
 	cpu_halt_forever();
 }

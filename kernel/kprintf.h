@@ -1,4 +1,4 @@
-/* kprintf.h - formatted output to the kernel consoles (COM1 for now). */
+/* kprintf.h - formatted output to the kernel consoles (COM1 and the framebuffer). */
 #ifndef KERNEL_KPRINTF_H
 #define KERNEL_KPRINTF_H
 

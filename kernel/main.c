@@ -5,6 +5,7 @@
 
 #include "boot_info.h"
 #include "cpu.h"
+#include "fbcon.h"
 #include "gdt.h"
 #include "idt.h"
 #include "kprintf.h"
@@ -177,6 +178,7 @@ void kernel_main(uint64_t boot_info_va)
 	if ((read_cr3() & ~0xfffull) != bi->pml4)
 		kpanic("paging: CR3 %p is not the PML4 boot_info names (%p)", (void *)read_cr3(),
 		       (void *)bi->pml4);
+	fbcon_start(bi, &kspace); /* from here on the screen shows what serial does */
 
 	drop_handoff_page(bi);
 	report_paging(bi);

@@ -29,6 +29,8 @@ need fdisk sh -c "command -v sfdisk || test -x /usr/sbin/sfdisk || test -x /sbin
 need sbsigntool have sbsign
 need openssl have openssl
 need clang have clang
+need python3 have python3
+need console-setup-linux test -r /usr/share/consolefonts/Lat2-Terminus16.psf.gz
 
 [ -z "$missing" ] && exit 0
 

@@ -1,0 +1,268 @@
+/* fbcon.c - the framebuffer text console. The characters and colours on screen live in a
+ * shadow buffer in RAM; scrolling redraws from it only the cells that change, so video
+ * memory is written, never read. The first text row is left alone: it holds the first
+ * page of the framebuffer, where the paging tour draws through its example mapping. */
+#include "fbcon.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fb.h"
+#include "font_data.h" /* generated from a packaged PSF console font: scripts/psf2c.py */
+#include "kprintf.h"
+
+#define MAX_COLS 256
+#define MAX_ROWS 160
+#define LINE_KEEP 256 /* characters of the current line kept to choose its colour */
+#define EARLY_BYTES 4096
+#define FALLBACK_GLYPH (FONT_LAST - FONT_FIRST + 1)
+
+enum colour { C_TEXT, C_KEY, C_ERROR, C_READY, C_COUNT };
+enum style { S_PLAIN, S_ERROR, S_READY };
+static const uint8_t rgb[C_COUNT][3] = {
+	[C_TEXT] = { 0xd0, 0xd0, 0xd0 },
+	[C_KEY] = { 0x70, 0xb0, 0xf0 },
+	[C_ERROR] = { 0xff, 0x50, 0x50 },
+	[C_READY] = { 0x50, 0xf0, 0x50 },
+};
+
+/* A cell is character | colour << 8; every blank is BLANK, whatever its colour, so that
+ * scrolling can skip cells that stay blank. */
+#define CELL(ch, colour) ((uint16_t)((uint8_t)(ch) | (colour) << 8))
+#define BLANK CELL(' ', C_TEXT)
+
+static fb_device fb;
+static bool started, on;
+static uint32_t fg[C_COUNT], bg;
+static uint16_t cells[MAX_ROWS][MAX_COLS];
+static unsigned cols, rows, top; /* text area: rows x cols cells from pixel row top */
+static unsigned col, row;        /* cursor */
+
+/* The current logical line: where it began (negative once scrolled off), how many cells
+ * it has, its first characters and the colouring they chose. */
+static int line_row;
+static unsigned line_len, key_len;
+static char line[LINE_KEEP];
+static enum style style;
+
+static char early[EARLY_BYTES];
+static unsigned early_len;
+
+static void draw_cell(unsigned r, unsigned c)
+{
+	uint16_t v = cells[r][c];
+	uint32_t x = c * FONT_WIDTH, y = top + r * FONT_HEIGHT;
+	if (v == BLANK) {
+		fb_fill(&fb, x, y, FONT_WIDTH, FONT_HEIGHT, bg);
+		return;
+	}
+	unsigned ch = v & 0xff, glyph = ch >= FONT_FIRST && ch <= FONT_LAST ? ch - FONT_FIRST
+									  : FALLBACK_GLYPH;
+	fb_bitmap(&fb, x, y, font_glyphs[glyph], FONT_WIDTH, FONT_HEIGHT, FONT_ROW_BYTES,
+		  fg[v >> 8], bg);
+}
+
+/* Stores a cell and draws it if it changed. */
+static void set_cell(unsigned r, unsigned c, uint16_t v)
+{
+	if (cells[r][c] == v)
+		return;
+	cells[r][c] = v;
+	draw_cell(r, c);
+}
+
+/* Moves every row up by one; a cell is redrawn only where the new content differs from
+ * what that cell showed, and the shadow buffer is the only thing read. */
+static void scroll(void)
+{
+	for (unsigned r = 0; r + 1 < rows; r++)
+		for (unsigned c = 0; c < cols; c++)
+			set_cell(r, c, cells[r + 1][c]);
+	for (unsigned c = 0; c < cols; c++)
+		set_cell(rows - 1, c, BLANK);
+	line_row--;
+}
+
+static void next_row(void)
+{
+	col = 0;
+	if (++row == rows) {
+		scroll();
+		row = rows - 1;
+	}
+}
+
+static bool contains(const char *s, unsigned n, const char *word)
+{
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = 0;
+		while (word[k] && i + k < n && s[i + k] == word[k])
+			k++;
+		if (!word[k])
+			return true;
+	}
+	return false;
+}
+
+/* Errors in red, the ready line in green, else the "subsystem:" prefix stands out. */
+static void classify(void)
+{
+	static const char *const errors[] = { "FAIL", "fault", "panic", "exception", "error" };
+	unsigned n = line_len < LINE_KEEP ? line_len : LINE_KEEP;
+	style = S_PLAIN;
+	for (unsigned i = 0; i < sizeof errors / sizeof errors[0]; i++)
+		if (contains(line, n, errors[i]))
+			style = S_ERROR;
+	if (style == S_PLAIN && n >= 12 && contains(line, 12, "kernel: read"))
+		style = S_READY;
+	key_len = 0;
+	for (unsigned i = 0; i < n && i < 24 && line[i] != ' '; i++)
+		if (line[i] == ':') {
+			key_len = i + 1;
+			break;
+		}
+}
+
+static enum colour colour_at(unsigned pos)
+{
+	if (style == S_ERROR)
+		return C_ERROR;
+	if (style == S_READY)
+		return C_READY;
+	return pos < key_len ? C_KEY : C_TEXT;
+}
+
+/* Gives the cells of the current line that are still on screen the colours of its
+ * current classification. */
+static void restyle(void)
+{
+	for (unsigned p = 0; p < line_len; p++) {
+		int r = line_row + (int)(p / cols);
+		if (r < 0)
+			continue;
+		uint16_t v = cells[r][p % cols];
+		if (v != BLANK)
+			set_cell((unsigned)r, p % cols, CELL(v & 0xff, colour_at(p)));
+	}
+}
+
+static void put_char(char ch)
+{
+	if (col == cols)
+		next_row();
+	if ((uint8_t)ch < 0x20 || (uint8_t)ch > 0x7e)
+		ch = '?';
+	if (line_len < LINE_KEEP)
+		line[line_len] = ch;
+	set_cell(row, col, ch == ' ' ? BLANK : CELL(ch, colour_at(line_len)));
+	col++;
+	line_len++;
+}
+
+/* Adds n characters (no newline among them) to the current line: first recolours the
+ * line if they change its classification, then draws them. */
+static void put_text(const char *s, unsigned n)
+{
+	enum style old_style = style;
+	unsigned old_key = key_len, len = line_len;
+	for (unsigned i = 0; i < n && len + i < LINE_KEEP; i++)
+		line[len + i] = s[i] == '\t' ? ' ' : s[i];
+	line_len = len + n;
+	classify();
+	line_len = len;
+	if (style != old_style || key_len != old_key)
+		restyle();
+	for (unsigned i = 0; i < n; i++) {
+		if (s[i] == '\t')
+			do
+				put_char(' ');
+			while (col % 8 && col < cols);
+		else if (s[i] != '\r')
+			put_char(s[i]);
+	}
+}
+
+static void new_line(void)
+{
+	next_row();
+	line_row = (int)row;
+	line_len = key_len = 0;
+	style = S_PLAIN;
+}
+
+static void keep_early(const char *s)
+{
+	while (*s && early_len < EARLY_BYTES)
+		early[early_len++] = *s++;
+}
+
+void fbcon_write(const char *s)
+{
+	if (!started) {
+		keep_early(s);
+		return;
+	}
+	if (!on)
+		return;
+	while (*s) {
+		unsigned n = 0;
+		while (s[n] && s[n] != '\n')
+			n++;
+		put_text(s, n);
+		s += n;
+		if (*s == '\n') {
+			new_line();
+			s++;
+		}
+	}
+}
+
+/* Lays out the text grid below the band that holds the framebuffer's first page. */
+static void layout(void)
+{
+	unsigned band = (4096 + fb.pitch - 1) / fb.pitch;
+	top = (band + FONT_HEIGHT - 1) / FONT_HEIGHT * FONT_HEIGHT;
+	cols = fb.width / FONT_WIDTH;
+	rows = fb.height > top ? (fb.height - top) / FONT_HEIGHT : 0;
+	if (cols > MAX_COLS)
+		cols = MAX_COLS;
+	if (rows > MAX_ROWS)
+		rows = MAX_ROWS;
+	for (unsigned r = 0; r < MAX_ROWS; r++)
+		for (unsigned c = 0; c < MAX_COLS; c++)
+			cells[r][c] = BLANK;
+	bg = fb_color(&fb, 0, 0, 0);
+	for (int c = 0; c < C_COUNT; c++)
+		fg[c] = fb_color(&fb, rgb[c][0], rgb[c][1], rgb[c][2]);
+}
+
+static const char *format_name(uint32_t f)
+{
+	return f == BOOT_FB_RGB ? "rgb" : f == BOOT_FB_BGR ? "bgr" : "bitmask";
+}
+
+bool fbcon_start(const boot_info *bi, const pg_space *ks)
+{
+	bool wc = fb_pat_init();
+	const char *why = fb_init(&fb, &bi->fb, ks, wc);
+	started = true;
+	if (!why) {
+		layout();
+		if (rows < 2 || cols < 16)
+			why = "screen too small for the font";
+	}
+	if (why) {
+		kprintf("fbcon: off reason=\"%s\"\n", why);
+		return false;
+	}
+	fb_fill(&fb, 0, 0, fb.width, fb.height, bg);
+	on = true;
+	early[early_len < EARLY_BYTES ? early_len : EARLY_BYTES - 1] = '\0';
+	fbcon_write(early);
+	kprintf("fb: pat=0x%016lx wc=%u\n", (unsigned long)pg_pat_value(), (unsigned)wc);
+	kprintf("fb: window=%p bytes=%lu cache=%s\n", (void *)fb.window_va,
+		(unsigned long)fb.window_bytes, wc ? "wc" : "uc");
+	kprintf("fbcon: cols=%u rows=%u font=%ux%u top=%u format=%s bytes_pp=%u\n", cols, rows,
+		FONT_WIDTH, FONT_HEIGHT, top, format_name(fb.format), fb.bytes_pp);
+	return true;
+}

@@ -1,0 +1,21 @@
+/* fbcon.h - the text console on the GOP framebuffer: everything the kernel prints, in a
+ * packaged console font (converted at build time), scrolled from a shadow text buffer in
+ * RAM, error lines in red. */
+#ifndef KERNEL_FBCON_H
+#define KERNEL_FBCON_H
+
+#include <stdbool.h>
+
+#include "boot_info.h"
+#include "paging.h"
+
+/* Sets up the PAT, maps the framebuffer write-combining and clears the screen, then
+ * replays what fbcon_write saw before it. Prints its own report lines (fbcon: ...).
+ * Returns false, leaving the console off, when there is no usable framebuffer. */
+bool fbcon_start(const boot_info *bi, const pg_space *ks);
+
+/* Appends text to the console. Before fbcon_start it is kept (up to a few KiB) for the
+ * replay; without a framebuffer it is dropped. Never reads video memory. */
+void fbcon_write(const char *s);
+
+#endif
