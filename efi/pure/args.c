@@ -128,7 +128,7 @@ static bool unknown_option(args_result *o, const char *w)
 {
 	fmt_line l = why_line(o);
 	fmt_str(&l, "unknown option '");
-	fmt_str(&l, w);
+	fmt_word(&l, w);
 	fmt_str(&l, "' for ");
 	fmt_str(&l, cmd_names[o->cmd]);
 	return false;
@@ -138,7 +138,7 @@ static bool unexpected(args_result *o, const char *w)
 {
 	fmt_line l = why_line(o);
 	fmt_str(&l, "unexpected argument '");
-	fmt_str(&l, w);
+	fmt_word(&l, w);
 	fmt_str(&l, "' for ");
 	fmt_str(&l, cmd_names[o->cmd]);
 	return false;

@@ -574,3 +574,12 @@ TEST(args_error_escapes_control_bytes_in_words)
 	CHECK(strchr(r.error, '\x1b') == NULL);
 	CHECK(strstr(r.error, "frob\\x0akernel: ready\\x1b") != NULL);
 }
+
+/* An unknown option with control bytes is quoted escaped too (fuzz_args found it). */
+TEST(args_unknown_option_escapes_control_bytes)
+{
+	args_result r;
+	CHECK(!PARSE(&r, &cpu_1g, "map", "-\x9d\n\n"));
+	CHECK(strchr(r.error, '\n') == NULL);
+	CHECK(strstr(r.error, "-\\x9d\\x0a\\x0a") != NULL);
+}
