@@ -15,7 +15,7 @@ summary=()
 # run_suite NAME COMMAND...: runs the command, shows its output, adds up its counts.
 run_suite() {
 	local name=$1; shift
-	local log="$LOGDIR/$name.log"
+	local log="$LOGDIR/suite-$name.log" # suites keep their own logs beside it
 	echo "=== $name: $*"
 	"$@" 2>&1 | tee "$log"
 	local rc=${PIPESTATUS[0]}
@@ -38,10 +38,15 @@ run_suite() {
 run_suite unit        $MAKE --no-print-directory test-host
 run_suite model       $MAKE --no-print-directory test-model
 run_suite fuzz        $MAKE --no-print-directory fuzz-short
+run_suite fuzz-harden $MAKE --no-print-directory fuzz-harden-short
+run_suite image       $MAKE --no-print-directory image-test
+run_suite usb-write   $MAKE --no-print-directory usb-write-test
 run_suite boot        $MAKE --no-print-directory boot-test
 run_suite shell       $MAKE --no-print-directory shell-test
+run_suite usb-boot    $MAKE --no-print-directory usb-boot-test
+run_suite secureboot  $MAKE --no-print-directory sb-test
 
-echo "=== summary (logs in $LOGDIR/)"
+echo "=== summary (logs in $LOGDIR/suite-*.log)"
 printf '%s\n' "${summary[@]}"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
