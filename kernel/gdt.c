@@ -1,5 +1,6 @@
-/* gdt.c - flat 64-bit segments plus one TSS whose IST1 gives the double-fault handler
- * a known-good stack, so a kernel stack overflow is reported instead of triple-faulting. */
+/* gdt.c - flat 64-bit segments plus one TSS whose IST slots give the double-fault and
+ * page-fault handlers known-good stacks, so a kernel stack overflow is reported as a
+ * guard-page hit instead of escalating to #DF or a triple fault. */
 #include "gdt.h"
 
 #include <stdint.h>
@@ -18,6 +19,9 @@ _Static_assert(sizeof(tss64) == 104, "TSS layout (Intel SDM vol. 3, 8.7)");
 
 static tss64 tss;
 static uint8_t df_stack[16384] __attribute__((aligned(16)));
+/* #PF reports walk the tables and print: 16 KiB is ample. Not reentrant: a fault inside
+ * the #PF handler would reuse it, which fault.c refuses to resume from. */
+static uint8_t pf_stack[16384] __attribute__((aligned(16)));
 
 /* Null, code, data, and the two slots of the 16-byte TSS descriptor. */
 static uint64_t gdt[5];
@@ -39,6 +43,7 @@ void gdt_init(void)
 	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr;
 
 	tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(uintptr_t)(df_stack + sizeof df_stack);
+	tss.ist[IST_PAGE_FAULT - 1] = (uint64_t)(uintptr_t)(pf_stack + sizeof pf_stack);
 	tss.iomap_base = sizeof tss; /* no I/O permission bitmap */
 	gdt[0] = 0;
 	gdt[1] = SEG_CODE64;

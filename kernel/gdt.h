@@ -8,6 +8,7 @@
 #define GDT_TSS         0x18
 
 #define IST_DOUBLE_FAULT 1 /* IST slot whose stack #DF runs on */
+#define IST_PAGE_FAULT   2 /* #PF's own stack: an overflow into the guard page is reported */
 
 /* Loads the GDT, reloads every segment register and loads the task register. */
 void gdt_init(void);

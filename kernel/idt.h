@@ -12,11 +12,12 @@ typedef struct {
 	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 } exc_frame;
 
-/* Loads an IDT with a gate for each of the 32 exception vectors (#DF on its IST). */
+/* Loads an IDT with a gate for each of the 32 exception vectors (#DF and #PF on their
+ * own IST stacks). */
 void idt_init(void);
 
-/* Called by the stubs. Prints the vector, error code, RIP and CR2 and halts; the
- * stubs can resume after it, which a later fault-expecting test will use. */
+/* Called by the stubs; hands the frame to fault_dispatch (fault.h), which reports and
+ * halts, or moves f->rip to a recovery point that the stubs' iretq resumes at. */
 void exc_dispatch(exc_frame *f);
 
 const char *exc_name(unsigned vector);

@@ -5,6 +5,8 @@
 
 #include "boot_info.h"
 #include "cpu.h"
+#include "cpu_prot.h"
+#include "fault.h"
 #include "fbcon.h"
 #include "gdt.h"
 #include "idt.h"
@@ -12,6 +14,7 @@
 #include "paging.h"
 #include "region.h"
 #include "serial.h"
+#include "tour.h"
 
 void kernel_main(uint64_t boot_info_va);
 
@@ -21,8 +24,8 @@ _Static_assert(offsetof(boot_region, kind) == offsetof(mem_region, kind), "same 
 static pg_space kspace;
 static uint64_t tsc_kernel_entry;
 
-/* The kernel has no frame allocator yet (issue 4): a source that never gives a frame and
- * has no free, so tables left empty by an unmap are kept. */
+/* Until tour_run attaches the frame allocator: a source that never gives a frame and has
+ * no free, so tables left empty by an unmap are kept. */
 static bool no_frame(void *ctx, pg_paddr *frame)
 {
 	(void)ctx;
@@ -186,6 +189,11 @@ void kernel_main(uint64_t boot_info_va)
 	report_image(bi);
 	report_time(bi);
 	check_physmap(bi);
+
+	/* Issue 4 and 7: protections, then the paging tour (attaches the frame allocator). */
+	cpu_prot_init();
+	fault_init(bi, &kspace);
+	tour_run(bi, &kspace);
 	kprintf("kernel: ready\n");
 	cpu_halt_forever();
 }
