@@ -4,6 +4,8 @@
 # and by the boot tests.
 #   qemu.sh [--window|--serial] [--debug] [--log FILE] [--timeout SECONDS] ESP_DIR [-- QEMU ARGS]
 # Environment: QEMU, QEMU_MEM, QEMU_CPU, QEMU_SMP, QEMU_MACHINE, OVMF_CODE, OVMF_VARS.
+# With --log: QEMU_SERIAL=none boots without a serial port (the log stays empty), and
+# QEMU_NO_ESP=1 leaves out the ESP directory's drive (the caller passes its own disk).
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,12 +36,15 @@ set -- -machine "${QEMU_MACHINE:-q35}" -cpu "${QEMU_CPU:-max}" -m "${QEMU_MEM:-1
 	-smp "${QEMU_SMP:-1}" -no-reboot -net none \
 	-drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE" \
 	-drive "if=pflash,format=raw,file=$OVMF_VARS_COPY" \
-	-drive "format=raw,file=fat:rw:$esp" \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@"
+[ -n "${QEMU_NO_ESP:-}" ] || set -- "$@" -drive "format=raw,file=fat:rw:$esp"
 if [ "$mode" = window ]; then
 	set -- "$@" -serial stdio
 elif [ -n "$log" ]; then
-	set -- "$@" -display none -serial "file:$log" -monitor none
+	: >"$log"
+	serial="file:$log"
+	[ "${QEMU_SERIAL:-}" = none ] && serial=none
+	set -- "$@" -display none -serial "$serial" -monitor none
 else
 	echo "qemu.sh: serial console on this terminal; quit with Ctrl-A X" >&2
 	set -- "$@" -display none -serial mon:stdio
