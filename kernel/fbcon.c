@@ -17,13 +17,14 @@
 #define EARLY_BYTES 4096
 #define FALLBACK_GLYPH (FONT_LAST - FONT_FIRST + 1)
 
-enum colour { C_TEXT, C_KEY, C_ERROR, C_READY, C_COUNT };
-enum style { S_PLAIN, S_ERROR, S_READY };
+enum colour { C_TEXT, C_KEY, C_ERROR, C_READY, C_NOTE, C_COUNT };
+enum style { S_PLAIN, S_ERROR, S_READY, S_NOTE };
 static const uint8_t rgb[C_COUNT][3] = {
 	[C_TEXT] = { 0xd0, 0xd0, 0xd0 },
 	[C_KEY] = { 0x70, 0xb0, 0xf0 },
 	[C_ERROR] = { 0xff, 0x50, 0x50 },
 	[C_READY] = { 0x50, 0xf0, 0x50 },
+	[C_NOTE] = { 0xf0, 0xc0, 0x40 },
 };
 
 /* A cell is character | colour << 8; every blank is BLANK, whatever its colour, so that
@@ -44,6 +45,7 @@ static int line_row;
 static unsigned line_len, key_len;
 static char line[LINE_KEEP];
 static enum style style;
+static bool expected_fault; /* between "fault: expected" and "fault: resumed" */
 
 static char early[EARLY_BYTES];
 static unsigned early_len;
@@ -92,28 +94,54 @@ static void next_row(void)
 	}
 }
 
-static bool contains(const char *s, unsigned n, const char *word)
+/* Where word first occurs in the n characters at s, or -1. */
+static int find(const char *s, unsigned n, const char *word)
 {
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = 0;
 		while (word[k] && i + k < n && s[i + k] == word[k])
 			k++;
 		if (!word[k])
-			return true;
+			return (int)i;
 	}
-	return false;
+	return -1;
 }
 
-/* Errors in red, the ready line in green, else the "subsystem:" prefix stands out. */
+/* A line reports a failure: a failed check or count, a panic, an unexpected exception.
+ * A fault report is one too, unless it follows "fault: expected" (a test's probe). */
+static bool is_error(const char *s, unsigned n)
+{
+	static const char *const words[] = { "FAIL", "=fail", "panic", "exception",
+					     "error:", "unexpected", "halted", "mismatch " };
+	static const char *const counts[] = { "failed=", "mismatches=" }; /* bad if not 0 */
+	for (unsigned i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (find(s, n, words[i]) >= 0)
+			return true;
+	for (unsigned i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+		int at = find(s, n, counts[i]);
+		if (at < 0)
+			continue;
+		unsigned d = (unsigned)at, k = 0;
+		while (counts[i][k])
+			d++, k++;
+		if (d < n && s[d] >= '1' && s[d] <= '9')
+			return true;
+	}
+	return find(s, n < 6 ? n : 6, "fault:") == 0 && !expected_fault;
+}
+
+/* Errors in red, an expected fault's report in amber, the ready line in green, else the
+ * "subsystem:" prefix stands out. */
 static void classify(void)
 {
-	static const char *const errors[] = { "FAIL", "fault", "panic", "exception", "error" };
 	unsigned n = line_len < LINE_KEEP ? line_len : LINE_KEEP;
+	bool note = expected_fault || (n >= 15 && find(line, 15, "fault: expected") == 0);
 	style = S_PLAIN;
-	for (unsigned i = 0; i < sizeof errors / sizeof errors[0]; i++)
-		if (contains(line, n, errors[i]))
-			style = S_ERROR;
-	if (style == S_PLAIN && n >= 12 && contains(line, 12, "kernel: read"))
+	if (note && n >= 6 && find(line, 6, "fault:") == 0)
+		style = S_NOTE;
+	else if (is_error(line, n))
+		style = S_ERROR;
+	else if (n >= 12 && find(line, 12, "kernel: read") == 0)
 		style = S_READY;
 	key_len = 0;
 	for (unsigned i = 0; i < n && i < 24 && line[i] != ' '; i++)
@@ -129,6 +157,8 @@ static enum colour colour_at(unsigned pos)
 		return C_ERROR;
 	if (style == S_READY)
 		return C_READY;
+	if (style == S_NOTE)
+		return C_NOTE;
 	return pos < key_len ? C_KEY : C_TEXT;
 }
 
@@ -182,8 +212,14 @@ static void put_text(const char *s, unsigned n)
 	}
 }
 
+/* Ends the current line; it may open or close an expected fault's report. */
 static void new_line(void)
 {
+	unsigned n = line_len < LINE_KEEP ? line_len : LINE_KEEP;
+	if (n >= 15 && find(line, 15, "fault: expected") == 0)
+		expected_fault = true;
+	else if (n >= 14 && find(line, 14, "fault: resumed") == 0)
+		expected_fault = false;
 	next_row();
 	line_row = (int)row;
 	line_len = key_len = 0;
