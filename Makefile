@@ -289,6 +289,7 @@ shell-test: $(BUILD)/kernel.efi | deps
 # ---- framebuffer console and hardware matrix (issue 6) ---------------------------------------
 # The console's font comes from a packaged PSF console font (console-setup-linux), turned into
 # a C header at build time; FONT_PSF= picks another (PSF1 or PSF2, gzipped or not).
+#   make fb-test        host test of the RGB, BGR and bitmask pixel formats
 FONT_PSF ?= /usr/share/consolefonts/Lat2-Terminus16.psf.gz
 FONT_HDR := $(BUILD)/kernel/gen/font_data.h
 
@@ -298,4 +299,14 @@ $(FONT_HDR): scripts/psf2c.py | deps
 # Only fbcon.c includes the font: spelled out so that a fresh tree generates it first.
 $(BUILD)/kernel/kernel/fbcon.o: $(FONT_HDR)
 KERNEL_CFLAGS += -I$(BUILD)/kernel/gen
+
+# kernel/fb.c's pixel formats on the host (OVMF under QEMU only offers BGR).
+FB_TEST := $(BUILD)/host/fb_format_test
+$(FB_TEST): tests/host/fb_format_test.c kernel/fb.c kernel/fb.h $(PAGING_SRC)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(filter-out -MMD -MP,$(HOST_CFLAGS)) -Ikernel tests/host/fb_format_test.c \
+		kernel/fb.c $(PAGING_SRC) $(HOST_LDFLAGS) -o $@
+.PHONY: fb-test
+fb-test: $(FB_TEST)
+	$(FB_TEST)
 # end of framebuffer console and hardware matrix section

@@ -115,8 +115,7 @@ static const char *map_window(fb_device *fb, uint64_t base, uint64_t bytes,
 	return NULL;
 }
 
-const char *fb_init(fb_device *fb, const boot_framebuffer *bfb, const pg_space *ks,
-		    bool pat_wc)
+const char *fb_layout(fb_device *fb, const boot_framebuffer *bfb)
 {
 	if (!bfb->base || bfb->format == BOOT_FB_NONE)
 		return "no framebuffer";
@@ -131,6 +130,15 @@ const char *fb_init(fb_device *fb, const boot_framebuffer *bfb, const pg_space *
 	fb->format = bfb->format;
 	if ((uint64_t)fb->pitch * fb->height > bfb->size)
 		return "framebuffer smaller than its geometry";
+	return NULL;
+}
+
+const char *fb_init(fb_device *fb, const boot_framebuffer *bfb, const pg_space *ks,
+		    bool pat_wc)
+{
+	const char *why = fb_layout(fb, bfb);
+	if (why)
+		return why;
 	return map_window(fb, bfb->base, (uint64_t)fb->pitch * fb->height, ks, pat_wc);
 }
 

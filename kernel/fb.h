@@ -32,7 +32,11 @@ typedef struct {
  * before any mapping uses PG_CACHE_WC; no earlier mapping uses PAT entry 4. */
 bool fb_pat_init(void);
 
-/* Checks the firmware's description, maps the framebuffer into FB_WINDOW (WC when pat_wc,
+/* Checks the firmware's description and fills *fb's geometry and pixel layout (not base).
+ * Returns NULL, or why the framebuffer cannot be used. */
+const char *fb_layout(fb_device *fb, const boot_framebuffer *bfb);
+
+/* fb_layout, then maps the framebuffer into FB_WINDOW (WC when pat_wc,
  * else UC) with table frames from the kernel's own small pool, and fills *fb. Returns NULL
  * on success, else why there is no usable framebuffer. The physmap keeps its WB alias of
  * the same memory; the kernel never touches the framebuffer through it. */
