@@ -89,6 +89,24 @@ static EFI_STATUS boot(EFI_HANDLE image, stage_space *sp, boot_info *bi, uint64_
 	return stage_exit_and_enter(image, sp, bi, bi_phys);
 }
 
+/* The kernel's command line from the parsed words: "test", "drill=D", or both. The
+ * parser admits only these, so they always fit BOOT_INFO_CMDLINE. */
+static void kernel_cmdline(const shell_boot *opt, char *out)
+{
+	UINTN n = 0;
+	if (opt->test)
+		for (const char *w = "test "; *w; w++)
+			out[n++] = *w;
+	if (opt->drill[0]) {
+		for (const char *w = "drill="; *w; w++)
+			out[n++] = *w;
+		for (const char *w = opt->drill; *w; w++)
+			out[n++] = *w;
+		out[n++] = ' ';
+	}
+	out[n ? n - 1 : 0] = '\0';
+}
+
 /* gnu-efi's crt0 calls this with the System V convention, so it is not EFIAPI. */
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
@@ -116,8 +134,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->size = sizeof *bi;
 	bi->phys_offset = opt.physmap.offset;
 	bi->tsc_efi_entry = tsc_entry;
-	if (opt.test)
-		CopyMem(bi->cmdline, "test", sizeof("test"));
+	kernel_cmdline(&opt, bi->cmdline);
 	st = boot(image, &sp, bi, bi_phys);
 	Print(L"efi: boot failed: %r\n", st);
 	return st;

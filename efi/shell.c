@@ -468,6 +468,7 @@ static void boot_settings(const args_result *a, const facts *f, shell_boot *opt)
 	opt->physmap.offset = a->offset_set ? a->offset : BOOT_PHYSMAP_OFFSET;
 	opt->physmap.page = a->page_set ? a->page : f->has_1g ? PG_1G : PG_2M;
 	opt->test = a->test;
+	CopyMem(opt->drill, a->drill, sizeof opt->drill);
 }
 
 /* ------------------------------------------------------------------ start-up prompt */

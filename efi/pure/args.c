@@ -228,6 +228,35 @@ static bool add_address(args_result *o, const char *w)
 	return true;
 }
 
+/* True for a word that starts with "drill=" (letters in any case). */
+static bool is_drill(const char *w)
+{
+	static const char prefix[] = "drill=";
+	for (size_t i = 0; i < sizeof prefix - 1; i++) {
+		char c = w[i] >= 'A' && w[i] <= 'Z' ? (char)(w[i] + ('a' - 'A')) : w[i];
+		if (c != prefix[i])
+			return false;
+	}
+	return true;
+}
+
+/* drill=D of boot and test: one of the kernel's fault drills (kernel/drill.c), passed on
+ * as its command line. Checked here so that a typo is refused before boot services end. */
+static bool drill_word(args_result *o, const char *w)
+{
+	static const char *const names[] = { "null", "text", "stack", "nx" };
+	if (o->drill[0])
+		return fail(o, "drill= given twice", "", "");
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (fmt_streq_nocase(w + 6, names[i])) {
+			for (size_t k = 0; names[i][k]; k++)
+				o->drill[k] = names[i][k];
+			return true;
+		}
+	}
+	return fail(o, "drill must be null, text, stack or nx, not '", w + 6, "'");
+}
+
 /* ------------------------------------------------------------------ commands */
 
 /* The rest of the words of a command: options where `layout` allows them, addresses
@@ -251,6 +280,9 @@ static bool rest(args_result *o, cursor *c, const args_env *env, bool layout, bo
 				return false;
 		} else if (test_word && !o->test && fmt_streq_nocase(w, "test")) {
 			o->test = true;
+		} else if (o->cmd == ARGS_BOOT && is_drill(w)) {
+			if (!drill_word(o, w))
+				return false;
 		} else {
 			return unexpected(o, w);
 		}
@@ -335,6 +367,7 @@ void args_usage(fmt_sink sink, void *ctx)
 		"  current translate VADDR...             walk VADDRs through the live tables",
 		"  boot [--offset X] [--page S] [test]    exit boot services, start the kernel",
 		"  test [--offset X] [--page S]           boot test: the kernel's self-tests",
+		"  boot drill=D                           kernel fault drill: null|text|stack|nx",
 		"  -b                                     page the output, a screen at a time",
 		"X: physmap offset, 512 GiB aligned, lower half, default 0xa0000000000 (10 TiB)",
 		"S: physmap page size 4k, 2m or 1g, default 1g (2m if the CPU lacks 1g)",

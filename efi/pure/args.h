@@ -14,7 +14,7 @@
 #define ARGS_DEFAULT_PHYS_TOP (1ull << 46) /* physical room assumed when none is given */
 
 typedef enum {
-	ARGS_BOOT = 0,              /* boot [--offset X] [--page S] [test]; also no arguments */
+	ARGS_BOOT = 0,              /* boot [--offset X] [--page S] [test] [drill=D]; also none */
 	ARGS_HELP,                  /* help | -h | --help */
 	ARGS_MEMMAP,                /* memmap [--kinds] */
 	ARGS_MAP,                   /* map [--offset X] [--page S] */
@@ -37,6 +37,8 @@ typedef struct {
 	bool paging;        /* -b, anywhere: page the output */
 	bool kinds;         /* memmap --kinds */
 	bool test;          /* boot test, or the test command: the kernel's self-test mode */
+	char drill[8];      /* boot drill=D: the kernel's fault drill (null, text, stack, nx);
+			       "" for none. The kernel reads it from its command line. */
 	bool offset_set;    /* --offset given (else the caller's default, 10 TiB) */
 	uint64_t offset;
 	bool page_set;      /* --page given (else the caller's default: 1g, or 2m without it) */

@@ -485,6 +485,31 @@ TEST(args_boot_rejects_other_words)
 	REFUSE(&cpu_1g, "unexpected argument 'test' for boot", "test", "test");
 }
 
+/* drill=D picks one of the kernel's fault drills; test may come with it. */
+TEST(args_boot_drill)
+{
+	args_result r;
+	CHECK(PARSE(&r, &cpu_1g, "boot"));
+	CHECK_STR(r.drill, "");
+	CHECK(PARSE(&r, &cpu_1g, "boot", "drill=null"));
+	CHECK_STR(r.drill, "null");
+	CHECK(!r.test);
+	CHECK(PARSE(&r, &cpu_1g, "boot", "test", "DRILL=Stack"));
+	CHECK_STR(r.drill, "stack");
+	CHECK(r.test);
+	CHECK(PARSE(&r, &cpu_1g, "test", "drill=nx"));
+	CHECK_STR(r.drill, "nx");
+}
+
+/* An unknown drill, an empty one or two of them are refused before anything boots. */
+TEST(args_boot_drill_refused)
+{
+	REFUSE(&cpu_1g, "drill must be null, text, stack or nx, not 'heap'", "boot", "drill=heap");
+	REFUSE(&cpu_1g, "drill must be null, text, stack or nx, not ''", "boot", "drill=");
+	REFUSE(&cpu_1g, "drill= given twice", "boot", "drill=null", "drill=text");
+	REFUSE(&cpu_1g, "unexpected argument 'drill=null' for map", "map", "drill=null");
+}
+
 /* Boot options are checked like map's: boot with a bad offset changes nothing. */
 TEST(args_boot_checks_offset)
 {
