@@ -178,7 +178,8 @@ void fault_dispatch(exc_frame *f)
 		kprintf("fault: cause=stack-overflow (double fault, cr2 in the guard page)\n");
 	if (!ok)
 		finish();
-	*expect.rec = (fault_record){ true, (unsigned)f->vector, f->error, cr2, f->rip };
+	*expect.rec = (fault_record){ true, (unsigned)f->vector, f->error, cr2, f->rip,
+				      f->vector == 14 ? fault_cause(f->error, cr2) : "none" };
 	f->rip = expect.resume;
 	expect.armed = false;
 	kprintf("fault: resumed rip=%p\n", (void *)f->rip);
@@ -187,7 +188,7 @@ void fault_dispatch(exc_frame *f)
 
 static void arm(uint64_t lo, uint64_t hi, uint64_t resume, fault_record *rec)
 {
-	*rec = (fault_record){ false, 0, 0, 0, 0 };
+	*rec = (fault_record){ false, 0, 0, 0, 0, "none" };
 	expect.vector = 14;
 	expect.rip_lo = lo;
 	expect.rip_hi = hi;

@@ -32,6 +32,7 @@ typedef struct {
 	uint64_t error;
 	uint64_t cr2;
 	uint64_t rip;
+	const char *cause; /* fault_cause() as the tables stood at the fault (#PF only) */
 } fault_record;
 
 /* Gives the reports the facts they name: the tables to walk, the kernel image, stack and

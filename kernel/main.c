@@ -13,6 +13,7 @@
 #include "kprintf.h"
 #include "paging.h"
 #include "region.h"
+#include "selftest.h"
 #include "serial.h"
 #include "tour.h"
 
@@ -190,10 +191,12 @@ void kernel_main(uint64_t boot_info_va)
 	report_time(bi);
 	check_physmap(bi);
 
-	/* Issue 4 and 7: protections, then the paging tour (attaches the frame allocator). */
+	/* Issue 4 and 7: protections, the paging tour (attaches the frame allocator), then
+	 * the self-tests or a drill when the command line asks; those end in QEMU's exit. */
 	cpu_prot_init();
 	fault_init(bi, &kspace);
-	tour_run(bi, &kspace);
+	tour_result tour = tour_run(bi, &kspace);
+	selftest_main(bi, &kspace, tour);
 	kprintf("kernel: ready\n");
 	cpu_halt_forever();
 }

@@ -14,6 +14,13 @@ extern char __kernel_start[], __rodata_start[];
 static unsigned n_pass, n_fail;
 static uint64_t tour_data_word = 1; /* an address in kernel data to translate */
 
+static bool streq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
 /* Counts one check and names its outcome for the log line. */
 static const char *check(bool ok)
 {
@@ -298,8 +305,9 @@ static void tour_page0(pg_space *s)
 		bool done = fault_probe_read(0, &v, &rec);
 		kprintf("tour: page0 read-after-unmap faulted=%u cr2=%p error=0x%lx cause=%s check=%s\n",
 			!done, (void *)rec.cr2, (unsigned long)rec.error,
-			rec.hit ? fault_cause(rec.error, rec.cr2) : "none",
-			check(!done && rec.hit && rec.cr2 == 0 && !(rec.error & (PF_ERR_P | PF_ERR_W))));
+			rec.cause, check(!done && rec.hit && rec.cr2 == 0 &&
+					 !(rec.error & (PF_ERR_P | PF_ERR_W)) &&
+					 streq(rec.cause, "null-dereference")));
 	}
 	frame_free_4k(fa, f);
 }
