@@ -15,6 +15,7 @@
 #include "region.h"
 #include "selftest.h"
 #include "serial.h"
+#include "xd_audit.h"
 #include "tour.h"
 
 void kernel_main(uint64_t boot_info_va);
@@ -167,7 +168,7 @@ void kernel_main(uint64_t boot_info_va)
 	tsc_kernel_entry = rdtsc();
 	gdt_init();
 	idt_init();
-	serial_init();
+	bool com1 = serial_init(); /* probes first: no UART must not hang or slow the kernel */
 	kprintf("\nkernel: entry=%p boot_info=%p\n", (void *)&kernel_main, (void *)boot_info_va);
 	const boot_info *bi = check_boot_info(boot_info_va);
 	kprintf("kernel: boot_info_version=%u\n", bi->version);
@@ -183,6 +184,7 @@ void kernel_main(uint64_t boot_info_va)
 		kpanic("paging: CR3 %p is not the PML4 boot_info names (%p)", (void *)read_cr3(),
 		       (void *)bi->pml4);
 	fbcon_start(bi, &kspace); /* from here on the screen shows what serial does */
+	kprintf("serial: com1=%s\n", com1 ? "present" : "absent");
 
 	drop_handoff_page(bi);
 	report_paging(bi);
@@ -197,6 +199,8 @@ void kernel_main(uint64_t boot_info_va)
 	fault_init(bi, &kspace);
 	tour_result tour = tour_run(bi, &kspace);
 	selftest_main(bi, &kspace, tour);
+	/* XD is reserved without NX: the hardware matrix checks this count is 0 there. */
+	kprintf("paging: xd_entries=%lu\n", (unsigned long)xd_audit(&kspace));
 	kprintf("kernel: ready\n");
 	cpu_halt_forever();
 }
