@@ -184,7 +184,6 @@ void kernel_main(uint64_t boot_info_va)
 		kpanic("paging: CR3 %p is not the PML4 boot_info names (%p)", (void *)read_cr3(),
 		       (void *)bi->pml4);
 	fbcon_start(bi, &kspace); /* from here on the screen shows what serial does */
-	kprintf("serial: com1=%s\n", com1 ? "present" : "absent");
 
 	drop_handoff_page(bi);
 	report_paging(bi);
@@ -201,6 +200,7 @@ void kernel_main(uint64_t boot_info_va)
 	selftest_main(bi, &kspace, tour);
 	/* XD is reserved without NX: the hardware matrix checks this count is 0 there. */
 	kprintf("paging: xd_entries=%lu\n", (unsigned long)xd_audit(&kspace));
+	kprintf("serial: com1=%s\n", com1 ? "present" : "absent"); /* last: stays on screen */
 	kprintf("kernel: ready\n");
 	cpu_halt_forever();
 }
