@@ -172,7 +172,8 @@ drill nx no-execute physmap '0x00000a[0-9a-f]{10}' \
 
 if [ "$failed" -ne 0 ]; then
 	for n in normal test null text stack nx; do
-		echo "--- $n: exit $(cat "$out/$n.rc" 2>/dev/null), last 12 lines of $out/$n.txt"
+		echo "--- $n: exit $(cat "$out/$n.rc" 2>/dev/null) (pass $EXIT_PASS, fail $EXIT_FAIL," \
+			"drill done $EXIT_DRILL, timeout 124), last 12 lines of $out/$n.txt"
 		tail -n 12 "$out/$n.txt" 2>/dev/null
 	done
 fi
