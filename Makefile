@@ -290,6 +290,12 @@ shell-test: $(BUILD)/kernel.efi | deps
 # The console's font comes from a packaged PSF console font (console-setup-linux), turned into
 # a C header at build time; FONT_PSF= picks another (PSF1 or PSF2, gzipped or not).
 #   make fb-test        host test of the RGB, BGR and bitmask pixel formats
+#   make screen-test    fb-test, then a boot whose screendump (QMP) must match the serial log
+#                       row by row in the same font, then a boot without a serial port that
+#                       must still put kernel: ready on the screen
+#   make test-matrix    $(USB_IMG) on every machine configuration (tests/boot/matrix.sh);
+#   make matrix-lean    the three that make test runs. Two boots at a time (MATRIX_JOBS=2).
+.PHONY: screen-test test-matrix matrix-lean
 FONT_PSF ?= /usr/share/consolefonts/Lat2-Terminus16.psf.gz
 FONT_HDR := $(BUILD)/kernel/gen/font_data.h
 
@@ -309,6 +315,13 @@ $(FB_TEST): tests/host/fb_format_test.c kernel/fb.c kernel/fb.h $(PAGING_SRC)
 .PHONY: fb-test
 fb-test: $(FB_TEST)
 	$(FB_TEST)
+
+screen-test: all $(FB_TEST)
+	@FB_TEST=$(FB_TEST) FONT_PSF=$(FONT_PSF) tests/boot/screen_test.sh
+test-matrix: all $(USB_IMG)
+	@IMG=$(USB_IMG) tests/boot/matrix.sh full
+matrix-lean: all $(USB_IMG)
+	@IMG=$(USB_IMG) tests/boot/matrix.sh lean
 # end of framebuffer console and hardware matrix section
 
 # ---- kernel self-tests and drills (issues 4 and 7) ------------------------------------------
