@@ -23,7 +23,7 @@ above_4g='^physmap: check=pass .* high=0x00000001[0-9a-f]{8}$'
 configs=(
 	"usb-stick|q35|max|1G|1|usb|BdsDxe: starting Boot[0-9A-F]{4} \"UEFI QEMU QEMU USB HARDDRIVE"
 	"sata-disk|q35|max|1G|1|sata|BdsDxe: starting Boot[0-9A-F]{4} \"UEFI QEMU HARDDISK"
-	"mem-128M|q35|max|128M|1|ide|^memory: usable=[0-9]{1,6} KiB$"
+	"mem-128M|q35|max|128M|1|ide|^memory: usable=([0-9]{1,5}|1[0-2][0-9]{4}|130[0-9]{3}) KiB$"
 	"mem-2G|q35|max|2G|1|ide|^memory: usable=(19|20)[0-9]{5} KiB$"
 	"mem-6G|q35|max|6G|1|ide|^memory: usable=[56][0-9]{6} KiB$;$above_4g"
 	"cpu-no-1g|q35|qemu64,-pdpe1gb|1G|1|ide|^cpu: nx=1 pdpe1gb=0 ;^physmap: page_size=2M$"

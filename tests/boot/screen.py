@@ -170,7 +170,7 @@ def check(log_path, ppm, font_path):
     shown = sum(1 for t in want if t)
     rep.check("every text row shows the serial log's line, pixel for pixel (%d rows of text)"
               % shown, not bad_rows,
-              "first differing rows: " + ", ".join("row %d: %d cells" % x for x in bad_rows[:4]))
+              ", ".join("row %d: %d cells differ" % x for x in bad_rows[:4]))
     inked = [r for r in range(rows) if want[r]]
     rep.check("text rows have ink, blank rows none", all(
         (row_colour(scr, font, r, top, cols) is not None) == bool(want[r].strip()) for r in range(rows)))
