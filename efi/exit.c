@@ -58,8 +58,20 @@ static void late_fail(const char *msg)
 		__asm__ volatile("cli; hlt");
 }
 
+/* The stale-key test: one page allocated and given back changes the map (and so its key)
+ * after GetMemoryMap read it. Runs before the first ExitBootServices, where the firmware
+ * may still be called; returns whether the firmware did both. */
+static bool make_key_stale(void)
+{
+	EFI_PHYSICAL_ADDRESS pa = 0;
+	if (EFI_ERROR(uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiLoaderData, 1,
+					&pa)))
+		return false;
+	return !EFI_ERROR(uefi_call_wrapper(BS->FreePages, 2, pa, 1));
+}
+
 EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi,
-				uint64_t bi_phys)
+				uint64_t bi_phys, bool stale_key)
 {
 	UINTN size, key, desc_size;
 	UINT32 desc_version;
@@ -78,6 +90,8 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi
 			}
 			late_fail("GetMemoryMap failed on retry");
 		}
+		if (attempt == 1 && stale_key)
+			bi->exit_stale_forced = make_key_stale();
 		st = uefi_call_wrapper(BS->ExitBootServices, 2, image, key);
 		if (!EFI_ERROR(st))
 			break;

@@ -74,7 +74,8 @@ EFI_STATUS stage_build(stage_space *sp, boot_info *bi)
 				 (uint64_t)(stage_kernel_elf_end - stage_kernel_elf), bi);
 }
 
-static EFI_STATUS boot(EFI_HANDLE image, stage_space *sp, boot_info *bi, uint64_t bi_phys)
+static EFI_STATUS boot(EFI_HANDLE image, stage_space *sp, boot_info *bi, uint64_t bi_phys,
+		       bool stale_key)
 {
 	EFI_STATUS st;
 
@@ -85,8 +86,10 @@ static EFI_STATUS boot(EFI_HANDLE image, stage_space *sp, boot_info *bi, uint64_
 	stage_print_allocs();
 	Print(L"efi: boot_info=0x%016lx entry=0x%016lx cmdline=\"%a\"\n", bi_phys, bi->kernel_entry,
 	      bi->cmdline);
+	if (stale_key)
+		Print(L"efi: test stale-key: the map changes before the first ExitBootServices\n");
 	Print(L"efi: exiting boot services; the kernel continues on COM1\n");
-	return stage_exit_and_enter(image, sp, bi, bi_phys);
+	return stage_exit_and_enter(image, sp, bi, bi_phys, stale_key);
 }
 
 /* The kernel's command line from the parsed words: "test", "drill=D", or both. The
@@ -135,7 +138,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->phys_offset = opt.physmap.offset;
 	bi->tsc_efi_entry = tsc_entry;
 	kernel_cmdline(&opt, bi->cmdline);
-	st = boot(image, &sp, bi, bi_phys);
+	st = boot(image, &sp, bi, bi_phys, opt.stale_key);
 	Print(L"efi: boot failed: %r\n", st);
 	return st;
 }

@@ -469,6 +469,7 @@ static void boot_settings(const args_result *a, const facts *f, shell_boot *opt)
 	opt->physmap.page = a->page_set ? a->page : f->has_1g ? PG_1G : PG_2M;
 	opt->test = a->test;
 	CopyMem(opt->drill, a->drill, sizeof opt->drill);
+	opt->stale_key = a->stale_key;
 }
 
 /* ------------------------------------------------------------------ start-up prompt */

@@ -98,9 +98,11 @@ EFI_STATUS stage_prepare_exit(EFI_HANDLE image);
 
 /* Exits boot services with the standard retry, builds bi's region list from the final
  * map and the allocation record, and jumps into the kernel. Returns only when the
- * exit could not even start (firmware still usable). */
+ * exit could not even start (firmware still usable). stale_key (a test) changes the
+ * memory map between the first GetMemoryMap and ExitBootServices, so the first call
+ * must fail and the retry path must carry the boot. */
 EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *st, boot_info *bi,
-				uint64_t bi_phys);
+				uint64_t bi_phys, bool stale_key);
 
 /* ---- handoff.S: the one page of code that runs on both sets of tables */
 extern char stage_handoff_page[];

@@ -85,7 +85,7 @@ typedef struct {
 	uint64_t tsc_exit_start;    /* just before the first GetMemoryMap of the exit */
 	uint64_t tsc_exit_done;     /* after ExitBootServices succeeded */
 	uint32_t exit_attempts;     /* ExitBootServices calls until success */
-	uint32_t pad1;
+	uint32_t exit_stale_forced; /* 1: boot stale-key changed the map before the first call */
 
 	/* physmap check: frames the EFI stage filled with boot_check_word() */
 	uint32_t check_count;

@@ -132,6 +132,8 @@ static void report_time(const boot_info *bi)
 	kprintf("time: exit_boot_services_tsc=%lu\n", (unsigned long)exitbs);
 	kprintf("time: exit_boot_services_us=%lu\n", (unsigned long)tsc_us(bi, exitbs));
 	kprintf("time: exit_boot_services_attempts=%u\n", bi->exit_attempts);
+	if (bi->exit_stale_forced)
+		kprintf("time: exit_stale_key_forced=1\n");
 	kprintf("time: handoff_to_kernel_us=%lu\n",
 		(unsigned long)tsc_us(bi, tsc_kernel_entry - bi->tsc_exit_done));
 }

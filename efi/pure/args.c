@@ -280,6 +280,10 @@ static bool rest(args_result *o, cursor *c, const args_env *env, bool layout, bo
 				return false;
 		} else if (test_word && !o->test && fmt_streq_nocase(w, "test")) {
 			o->test = true;
+		} else if (o->cmd == ARGS_BOOT && fmt_streq_nocase(w, "stale-key")) {
+			if (o->stale_key)
+				return fail(o, "stale-key given twice", "", "");
+			o->stale_key = true;
 		} else if (o->cmd == ARGS_BOOT && is_drill(w)) {
 			if (!drill_word(o, w))
 				return false;
@@ -368,6 +372,7 @@ void args_usage(fmt_sink sink, void *ctx)
 		"  boot [--offset X] [--page S] [test]    exit boot services, start the kernel",
 		"  test [--offset X] [--page S]           boot test: the kernel's self-tests",
 		"  boot drill=D                           kernel fault drill: null|text|stack|nx",
+		"  boot stale-key                         test: force one ExitBootServices retry",
 		"  -b                                     page the output, a screen at a time",
 		"X: physmap offset, 512 GiB aligned, lower half, default 0xa0000000000 (10 TiB)",
 		"S: physmap page size 4k, 2m or 1g, default 1g (2m if the CPU lacks 1g)",

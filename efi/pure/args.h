@@ -14,7 +14,8 @@
 #define ARGS_DEFAULT_PHYS_TOP (1ull << 46) /* physical room assumed when none is given */
 
 typedef enum {
-	ARGS_BOOT = 0,              /* boot [--offset X] [--page S] [test] [drill=D]; also none */
+	ARGS_BOOT = 0,              /* boot [--offset X] [--page S] [test] [drill=D] [stale-key];
+				       also none */
 	ARGS_HELP,                  /* help | -h | --help */
 	ARGS_MEMMAP,                /* memmap [--kinds] */
 	ARGS_MAP,                   /* map [--offset X] [--page S] */
@@ -39,6 +40,9 @@ typedef struct {
 	bool test;          /* boot test, or the test command: the kernel's self-test mode */
 	char drill[8];      /* boot drill=D: the kernel's fault drill (null, text, stack, nx);
 			       "" for none. The kernel reads it from its command line. */
+	bool stale_key;     /* boot stale-key: a test of the firmware quirk path; the stage
+			       changes the memory map between its first GetMemoryMap and
+			       ExitBootServices, so the exit must take its retry path */
 	bool offset_set;    /* --offset given (else the caller's default, 10 TiB) */
 	uint64_t offset;
 	bool page_set;      /* --page given (else the caller's default: 1g, or 2m without it) */

@@ -510,6 +510,33 @@ TEST(args_boot_drill_refused)
 	REFUSE(&cpu_1g, "unexpected argument 'drill=null' for map", "map", "drill=null");
 }
 
+/* stale-key (the ExitBootServices retry test) goes with boot and test, once. */
+TEST(args_boot_stale_key)
+{
+	args_result r;
+	CHECK(PARSE(&r, &cpu_1g, "boot"));
+	CHECK(!r.stale_key);
+	CHECK(PARSE(&r, &cpu_1g, "boot", "stale-key"));
+	CHECK(r.stale_key);
+	CHECK(!r.test);
+	CHECK_STR(r.drill, "");
+	CHECK(PARSE(&r, &cpu_1g, "test", "STALE-KEY", "drill=null"));
+	CHECK(r.stale_key && r.test);
+	CHECK_STR(r.drill, "null");
+	CHECK(PARSE(&r, &cpu_1g, "boot", "--page", "2m", "stale-key", "test"));
+	CHECK(r.stale_key && r.test && r.page == PG_2M);
+}
+
+/* Twice, misspelt, with a value or on a command that does not boot: one-line refusals. */
+TEST(args_boot_stale_key_refused)
+{
+	REFUSE(&cpu_1g, "stale-key given twice", "boot", "stale-key", "stale-key");
+	REFUSE(&cpu_1g, "unexpected argument 'stale-keys' for boot", "boot", "stale-keys");
+	REFUSE(&cpu_1g, "unexpected argument 'stale-key=1' for boot", "boot", "stale-key=1");
+	REFUSE(&cpu_1g, "unexpected argument 'stale-key' for map", "map", "stale-key");
+	REFUSE(&cpu_1g, "unexpected argument 'stale-key' for memmap", "memmap", "stale-key");
+}
+
 /* Boot options are checked like map's: boot with a bad offset changes nothing. */
 TEST(args_boot_checks_offset)
 {
