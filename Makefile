@@ -335,3 +335,16 @@ matrix-lean: all $(USB_IMG)
 selftest-test: all
 	@tests/boot/selftest_test.sh
 # end of kernel self-tests and drills section
+
+# ---- firmware quirks (issue 7) -------------------------------------------------------------
+#   make quirks-test     boots under OVMF (TCG), at most two QEMU at once: `boot stale-key` (the
+#                        first ExitBootServices sees a stale map key; the retry must carry the
+#                        boot), a normal boot with 1 GiB and with 6 GiB (a frame allocated after
+#                        the tables were built read through the physmap; the physmap covers
+#                        every RAM-like region of the final map) and `boot test` (the reclaim
+#                        self-test fills every boot-reclaimable frame).
+#                        QUIRKS_TIMEOUT=180 (per boot), QUIRKS_JOBS=2, QUIRKS_BOOTS (a subset).
+.PHONY: quirks-test
+quirks-test: all
+	@tests/boot/quirks_test.sh
+# end of firmware quirks section
