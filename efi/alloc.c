@@ -57,12 +57,15 @@ static struct {
 	uint64_t base;
 	unsigned used, count;
 	uint64_t reserved;
+	bool sealed; /* boot services are (about to be) gone: no new batch */
 } batch;
 
 static bool table_alloc(void *ctx, pg_paddr *frame)
 {
 	(void)ctx;
 	if (batch.used == batch.count) {
+		if (batch.sealed)
+			return false;
 		uint64_t base;
 		if (EFI_ERROR(stage_alloc(TABLE_BATCH, MEM_PAGE_TABLES, L"page tables", &base)))
 			return false;
@@ -78,6 +81,19 @@ static bool table_alloc(void *ctx, pg_paddr *frame)
 static pg_frames table_frames = { table_alloc, NULL, NULL };
 
 pg_frames *stage_table_frames(void) { return &table_frames; }
+
+EFI_STATUS stage_table_frames_seal(unsigned spare)
+{
+	if (batch.count - batch.used < spare) {
+		batch.used = batch.count; /* the rest of the old batch stays recorded as tables */
+		pg_paddr f;
+		if (!table_alloc(NULL, &f))
+			return EFI_OUT_OF_RESOURCES;
+		batch.used = 0; /* table_alloc took one; give it back to the batch */
+	}
+	batch.sealed = true;
+	return EFI_SUCCESS;
+}
 uint64_t stage_table_frames_reserved(void) { return batch.reserved; }
 
 pg_err stage_apply_allocs(mem_list *l)
@@ -99,6 +115,7 @@ void stage_free_allocs(void)
 	batch.base = 0;
 	batch.used = batch.count = 0;
 	batch.reserved = 0;
+	batch.sealed = false;
 }
 
 void stage_print_allocs(void)

@@ -4,10 +4,14 @@
  * firmware, so errors from then on go straight to COM1. */
 #include "stage.h"
 
+#include "fmt.h"
 #include "memmap.h"
 
 #define EXIT_SLACK_DESCRIPTORS 128
 #define EXIT_MAX_ATTEMPTS 8
+/* Table frames kept for physmap ranges that only the final map shows: one table maps
+ * 1 GiB of 2 MiB pages or 512 GiB of 1 GiB pages, so 16 cover any plausible late range. */
+#define EXIT_SPARE_TABLES 16
 
 _Static_assert(sizeof(boot_region) == sizeof(mem_region), "boot_region mirrors mem_region");
 
@@ -34,7 +38,10 @@ EFI_STATUS stage_prepare_exit(EFI_HANDLE image)
 	if (EFI_ERROR(st))
 		return st;
 	exit_map = (void *)(UINTN)pa;
-	return EFI_SUCCESS;
+	st = stage_table_frames_seal(EXIT_SPARE_TABLES);
+	if (EFI_ERROR(st))
+		Print(L"efi: error: no spare page-table frames for the final map: %r\n", st);
+	return st;
 }
 
 /* Boot services are gone: report on COM1 by hand and stop. */
@@ -68,6 +75,26 @@ static bool make_key_stale(void)
 					&pa)))
 		return false;
 	return !EFI_ERROR(uefi_call_wrapper(BS->FreePages, 2, pa, 1));
+}
+
+/* The physmap was built from the map read before the tables; memory that is RAM only in
+ * the final map is mapped now, from the spare table frames, or the boot stops here. */
+static void cover_final_map(stage_space *sp, const mem_list *l, boot_info *bi)
+{
+	static char msg[160];
+	mem_region gap;
+	pg_err e = stage_physmap_cover(sp, l, bi, &gap);
+	if (e == PG_OK)
+		return;
+	fmt_line line;
+	fmt_init(&line, msg, sizeof msg);
+	fmt_str(&line, "physmap cannot cover the final map at ");
+	fmt_hex16(&line, gap.start);
+	fmt_str(&line, " bytes=");
+	fmt_hex(&line, gap.length);
+	fmt_str(&line, ": ");
+	fmt_str(&line, pg_strerror(e));
+	late_fail(msg);
 }
 
 EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi,
@@ -109,6 +136,7 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi
 	if (stage_apply_allocs(&l) != PG_OK)
 		late_fail("region list overflows boot_info");
 	bi->region_count = (uint32_t)l.count;
+	cover_final_map(sp, &l, bi);
 
 	stage_handoff(sp->space.pml4.pa, BOOT_STACK_TOP, bi->kernel_entry,
 		      bi->phys_offset + bi_phys);

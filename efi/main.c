@@ -20,6 +20,14 @@ static uint64_t usable_frame(const mem_list *map, uint64_t nth)
 	return 0;
 }
 
+/* Fills the frame at pa with the pattern the kernel reads back through the physmap. */
+static void fill_check(uint64_t pa)
+{
+	volatile uint64_t *w = (volatile uint64_t *)(UINTN)pa;
+	for (uint64_t i = 0; i < 512; i++)
+		w[i] = boot_check_word(pa, i);
+}
+
 /* Claims a usable frame near the nth (stepping by dir when it is taken) and fills it
  * with the pattern the kernel will read back through the physmap. Frame 0 is skipped:
  * writing through a null pointer is nobody's friend. */
@@ -29,9 +37,7 @@ static void plant_check(const mem_list *map, uint64_t nth, int dir, boot_info *b
 		uint64_t pa = usable_frame(map, nth);
 		if (pa == 0 || EFI_ERROR(stage_alloc_at(pa, 1, MEM_BOOT_RECLAIMABLE, L"physmap check")))
 			continue;
-		volatile uint64_t *w = (volatile uint64_t *)(UINTN)pa;
-		for (uint64_t i = 0; i < 512; i++)
-			w[i] = boot_check_word(pa, i);
+		fill_check(pa);
 		bi->check_frames[bi->check_count++] = pa;
 		return;
 	}
@@ -52,6 +58,18 @@ static void plant_checks(const mem_list *map, boot_info *bi)
 	plant_check(map, frames - 1, -1, bi);
 	Print(L"efi: physmap check frames=%d low=0x%016lx mid=0x%016lx high=0x%016lx\n",
 	      bi->check_count, bi->check_frames[0], bi->check_frames[1], bi->check_frames[2]);
+}
+
+/* A frame taken after the tables and the exit buffer exist, wherever the firmware likes:
+ * memory the physmap build never saw allocated, which it must still reach. */
+static void plant_after_tables(boot_info *bi)
+{
+	uint64_t pa;
+	if (EFI_ERROR(stage_alloc(1, MEM_BOOT_RECLAIMABLE, L"physmap check after tables", &pa)))
+		return; /* stage_alloc said why; the kernel reports the missing frame */
+	fill_check(pa);
+	bi->check_after_tables = pa;
+	Print(L"efi: physmap check after_tables=0x%016lx\n", pa);
 }
 
 EFI_STATUS stage_build(stage_space *sp, boot_info *bi)
@@ -83,6 +101,7 @@ static EFI_STATUS boot(EFI_HANDLE image, stage_space *sp, boot_info *bi, uint64_
 		return st;
 	if (EFI_ERROR((st = stage_prepare_exit(image))))
 		return st;
+	plant_after_tables(bi);
 	stage_print_allocs();
 	Print(L"efi: boot_info=0x%016lx entry=0x%016lx cmdline=\"%a\"\n", bi_phys, bi->kernel_entry,
 	      bi->cmdline);

@@ -5,12 +5,11 @@
 
 #define GIB (1ull << 30)
 
-/* Memory-map kinds that are memory (the physmap covers them above 4 GiB; below 4 GiB
- * it covers everything so low MMIO such as the APIC and HPET stays reachable). */
-static bool ram_like(uint32_t kind)
-{
-	return kind != MEM_MMIO && kind != MEM_RESERVED && kind != MEM_BAD;
-}
+/* What the physmap covers, page rounded and merged. Kept after the build so the exit can
+ * hold the final map against it (no firmware is needed to read or extend it). */
+static mem_region physmap_storage[BOOT_INFO_MAX_REGIONS];
+static mem_list physmap_have;
+static uint64_t physmap_limit; /* 1 << MAXPHYADDR: nothing at or above it is memory */
 
 static EFI_STATUS map_failed(const CHAR16 *what, uint64_t va, pg_err e)
 {
@@ -26,7 +25,9 @@ static pg_err physmap_ranges(const mem_list *map, const boot_info *bi, uint64_t 
 	pg_err e = mem_list_add(want, 0, 4 * GIB, MEM_USABLE);
 	for (size_t i = 0; e == PG_OK && i < map->count; i++) {
 		const mem_region *r = &map->r[i];
-		if (!ram_like(r->kind) || r->start + r->length <= 4 * GIB)
+		/* above 4 GiB only memory; below it everything, so low MMIO such as the
+		 * APIC and HPET stays reachable */
+		if (!mem_kind_ram_like(r->kind) || r->start + r->length <= 4 * GIB)
 			continue;
 		uint64_t lo = r->start & ~(page - 1);
 		uint64_t hi = (r->start + r->length + page - 1) & ~(page - 1);
@@ -43,13 +44,12 @@ static pg_err physmap_ranges(const mem_list *map, const boot_info *bi, uint64_t 
 static EFI_STATUS map_physmap(stage_space *st, const stage_cpu *cpu, const mem_list *map,
 			      boot_info *bi)
 {
-	static mem_region storage[BOOT_INFO_MAX_REGIONS];
 	mem_list want;
 	pg_size size = st->physmap.page;
 	uint64_t page = pg_size_bytes(size), limit = 1ull << cpu->phys_bits, end = 0;
 	uint64_t offset = st->physmap.offset;
 
-	mem_list_init(&want, storage, BOOT_INFO_MAX_REGIONS);
+	mem_list_init(&want, physmap_storage, BOOT_INFO_MAX_REGIONS);
 	pg_err e = physmap_ranges(map, bi, page, &want);
 	if (e != PG_OK) {
 		Print(L"efi: error: physmap range list: %a\n", pg_strerror(e));
@@ -71,6 +71,8 @@ static EFI_STATUS map_physmap(stage_space *st, const stage_cpu *cpu, const mem_l
 	bi->physmap_end = offset + end;
 	bi->physmap_page_shift = pg_size_shift(size);
 	bi->physmap_ranges = (uint32_t)want.count;
+	physmap_have = want;
+	physmap_limit = limit;
 	Print(L"efi: physmap ranges=%ld end=0x%016lx page=%a\n", want.count, bi->physmap_end,
 	      pg_size_name(size));
 	return EFI_SUCCESS;
@@ -182,4 +184,59 @@ EFI_STATUS stage_build_space(stage_space *st, const stage_cpu *cpu, const mem_li
 	      bi->table_counts[3], bi->table_counts[2], bi->table_counts[1], bi->table_counts[0],
 	      bi->table_frames_reserved);
 	return EFI_SUCCESS;
+}
+
+/* The first part of [start, end) that no physmap range covers, as [*lo, *hi); false when
+ * all of it is covered. have is sorted and merged, so one pass finds it. */
+static bool first_gap(uint64_t start, uint64_t end, uint64_t *lo, uint64_t *hi)
+{
+	for (size_t i = 0; i < physmap_have.count && start < end; i++) {
+		const mem_region *h = &physmap_have.r[i];
+		if (h->start + h->length <= start)
+			continue;
+		if (h->start > start)
+			break;
+		start = h->start + h->length;
+	}
+	if (start >= end)
+		return false;
+	*lo = start;
+	*hi = end;
+	for (size_t i = 0; i < physmap_have.count; i++)
+		if (physmap_have.r[i].start > start && physmap_have.r[i].start < *hi)
+			*hi = physmap_have.r[i].start;
+	return true;
+}
+
+pg_err stage_physmap_cover(stage_space *st, const mem_list *final, boot_info *bi,
+			   mem_region *gap)
+{
+	uint64_t page = pg_size_bytes(st->physmap.page), lo, hi;
+	for (size_t i = 0; i < final->count; i++) {
+		const mem_region *r = &final->r[i];
+		uint64_t end = r->start + r->length;
+		if (!mem_kind_ram_like(r->kind) || r->start >= physmap_limit)
+			continue; /* beyond what the CPU can address: cannot be memory */
+		if (end > physmap_limit)
+			end = physmap_limit;
+		while (first_gap(r->start, end, &lo, &hi)) {
+			/* rounding out stays clear of the mapped ranges: their ends are aligned */
+			lo &= ~(page - 1);
+			hi = (hi + page - 1) & ~(page - 1);
+			if (hi > physmap_limit)
+				hi = physmap_limit;
+			*gap = (mem_region){ lo, hi - lo, r->kind, 0 };
+			pg_err e = pg_map_range(&st->space, pg_va(st->physmap.offset + lo), pg_pa(lo),
+						hi - lo, PG_W | PG_G, st->physmap.page);
+			if (e == PG_OK)
+				e = mem_list_add(&physmap_have, lo, hi - lo, MEM_USABLE);
+			if (e != PG_OK)
+				return e;
+			bi->physmap_late_ranges++;
+			if (st->physmap.offset + hi > bi->physmap_end)
+				bi->physmap_end = st->physmap.offset + hi;
+		}
+	}
+	bi->physmap_ranges = (uint32_t)physmap_have.count;
+	return PG_OK;
 }

@@ -25,6 +25,11 @@ EFI_STATUS stage_alloc_at(uint64_t pa, UINT64 pages, mem_kind kind, const CHAR16
 pg_frames *stage_table_frames(void);
 uint64_t stage_table_frames_reserved(void);
 
+/* Makes sure spare frames are left in the current batch (allocating a new one if not),
+ * then seals the source: from then on it hands out only what is left and never calls
+ * the firmware, so tables can still grow after ExitBootServices. */
+EFI_STATUS stage_table_frames_seal(unsigned spare);
+
 /* Marks every recorded allocation with its kind in l (runs after the exit of boot
  * services, so it calls no firmware). */
 pg_err stage_apply_allocs(mem_list *l);
@@ -84,6 +89,13 @@ typedef struct {
  * records the results in bi. Prints what fails and why. */
 EFI_STATUS stage_build_space(stage_space *st, const stage_cpu *cpu, const mem_list *map,
 			     const void *kernel, uint64_t kernel_size, boot_info *bi);
+
+/* After the exit of boot services (it calls no firmware): maps into the physmap every
+ * RAM-like part of the final region list it does not cover yet, with table frames set
+ * aside beforehand (stage_table_frames_seal), and counts them in bi. On an error *gap is
+ * the range that could not be mapped. */
+pg_err stage_physmap_cover(stage_space *st, const mem_list *final, boot_info *bi,
+			   mem_region *gap);
 
 /* ---- main.c */
 

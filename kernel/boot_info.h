@@ -89,8 +89,9 @@ typedef struct {
 
 	/* physmap check: frames the EFI stage filled with boot_check_word() */
 	uint32_t check_count;
-	uint32_t pad2;
+	uint32_t physmap_late_ranges; /* ranges mapped after the final map (gaps it showed) */
 	uint64_t check_frames[BOOT_INFO_CHECKS];
+	uint64_t check_after_tables;  /* a check frame allocated after the tables were built */
 
 	char cmdline[BOOT_INFO_CMDLINE]; /* NUL terminated ASCII */
 

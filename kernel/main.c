@@ -165,6 +165,61 @@ static void check_physmap(const boot_info *bi)
 		bad || bi->check_count == 0 ? "FAIL" : "pass", bi->check_count, where);
 }
 
+/* The frame the EFI stage allocated after building the tables: allocations the physmap
+ * build never saw must still be reachable through it. */
+static void check_after_tables(const boot_info *bi)
+{
+	uint64_t pa = bi->check_after_tables, i = 512;
+	if (pa) {
+		const volatile uint64_t *w =
+			(const volatile uint64_t *)(uintptr_t)(BOOT_PHYSMAP_OFFSET + pa);
+		for (i = 0; i < 512 && w[i] == boot_check_word(pa, i); i++)
+			;
+	}
+	kprintf("physmap: after_tables frame=%p check=%s\n", (void *)pa,
+		pa && i == 512 ? "pass" : "FAIL");
+}
+
+/* The first byte of [start, end) the physmap does not map to itself, or end. Steps a
+ * translation at a time, so huge pages cost one walk each. */
+static uint64_t first_unmapped(uint64_t start, uint64_t end)
+{
+	pg_translation t;
+	while (start < end) {
+		if (pg_translate(&kspace, pg_va(BOOT_PHYSMAP_OFFSET + start), &t) != PG_OK ||
+		    t.phys.pa != start)
+			return start;
+		uint64_t span = pg_size_bytes(t.size);
+		start = (start & ~(span - 1)) + span;
+	}
+	return end;
+}
+
+/* Every RAM-like region of the final map (boot_info's list, built after the exit of boot
+ * services) must lie inside the physmap, whatever the firmware did after the tables were
+ * built. Prints the first uncovered range when one is not. */
+static void check_covers_final_map(const boot_info *bi)
+{
+	uint64_t bytes = 0;
+	unsigned n = 0;
+	for (uint32_t i = 0; i < bi->region_count; i++) {
+		const boot_region *r = &bi->regions[i];
+		if (!mem_kind_ram_like(r->kind))
+			continue;
+		uint64_t end = r->start + r->length, bad = first_unmapped(r->start, end);
+		if (bad != end) {
+			kprintf("physmap: covers_final_map=FAIL uncovered=%p region=%p+0x%lx kind=%s\n",
+				(void *)bad, (void *)r->start, (unsigned long)r->length,
+				mem_kind_name((mem_kind)r->kind));
+			return;
+		}
+		n++;
+		bytes += r->length;
+	}
+	kprintf("physmap: covers_final_map=yes ram_regions=%u bytes=%lu late_ranges=%u\n", n,
+		(unsigned long)bytes, bi->physmap_late_ranges);
+}
+
 void kernel_main(uint64_t boot_info_va)
 {
 	tsc_kernel_entry = rdtsc();
@@ -192,7 +247,9 @@ void kernel_main(uint64_t boot_info_va)
 	report_memory(bi);
 	report_image(bi);
 	report_time(bi);
+	check_covers_final_map(bi); /* first: it only walks tables, so a gap is named, not hit */
 	check_physmap(bi);
+	check_after_tables(bi);
 
 	/* Issue 4 and 7: protections, the paging tour (attaches the frame allocator), then
 	 * the self-tests or a drill when the command line asks; those end in QEMU's exit. */

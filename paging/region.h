@@ -26,6 +26,9 @@ typedef enum {
 
 const char *mem_kind_name(mem_kind k); /* "usable", "boot-reclaimable", ... */
 
+/* Memory, as opposed to MMIO, reserved or bad ranges: what the physmap must cover. */
+static inline bool mem_kind_ram_like(uint32_t kind) { return kind < MEM_MMIO; }
+
 typedef struct {
 	uint64_t start;
 	uint64_t length;

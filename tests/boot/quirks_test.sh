@@ -6,7 +6,7 @@
 #              must carry the boot (exit attempts >= 2) to `kernel: ready`;
 #   normal     a frame allocated after the page tables were built is read back through the
 #              physmap, and every RAM-like region of the final map lies inside the physmap;
-#   6g         the same with 6 GiB of memory (RAM above 4 GiB);
+#   6g         the same with 6 GiB of memory (RAM above 4 GiB), and 6g-2m with 2 MiB pages;
 #   test       `kernel.efi boot test`: the reclaim self-test hands out, fills and checks
 #              every boot-reclaimable frame and the kernel still runs.
 # Prints ok/FAIL per check, then "N passed, N failed"; exits non-zero on failure.
@@ -82,11 +82,12 @@ fi
 
 start=$(date +%s)
 # NAME:MEMORY:ARGS; QUIRKS_BOOTS (a subset, for debugging) leaves the other checks failing.
-set -- ${QUIRKS_BOOTS:-stale:1G:stale-key normal:1G: 6g:6G: test:1G:test}
+set -- ${QUIRKS_BOOTS:-stale:1G:stale-key normal:1G: 6g:6G: 6g-2m:6G:--page%2m test:1G:test}
 running=0
 for spec in "$@"; do
 	name=${spec%%:*} rest=${spec#*:}
-	boot "$name" "${rest%%:*}" "${rest#*:}" &
+	args=$(echo "${rest#*:}" | tr % ' ') # % stands for a space inside ARGS
+	boot "$name" "${rest%%:*}" "$args" &
 	running=$((running + 1))
 	if [ "$running" -ge "$jobs" ]; then
 		wait
@@ -108,8 +109,25 @@ check "normal: one ExitBootServices call, no forced key" sh -c "
 	grep -Eq '^time: exit_boot_services_attempts=1\$' '$out/normal.txt' &&
 	! grep -Eq '^time: exit_stale_key_forced' '$out/normal.txt'"
 
+# 2. The physmap covers the final map: a frame allocated after the tables reads back, and
+#    every RAM-like region of the final list is mapped (with 1 GiB and with 6 GiB: RAM
+#    above 4 GiB, whose ranges the physmap maps one by one; 6g-2m with 2 MiB pages).
+for b in normal 6g 6g-2m; do
+	check "$b: kernel ready" has $b '^kernel: ready$'
+	check "$b: frame allocated after the tables was filled" \
+		has $b '^efi: physmap check after_tables=0x[0-9a-fA-F]{16}$'
+	check "$b: after-tables frame read through the physmap" \
+		has $b '^physmap: after_tables frame=0x[0-9a-f]{16} check=pass$'
+	check "$b: physmap covers the final map" \
+		has $b '^physmap: covers_final_map=yes ram_regions=[1-9][0-9]* bytes=[1-9][0-9]* late_ranges=[0-9]+$'
+	check "$b: early check frames still pass" has $b '^physmap: check=pass frames=3 '
+done
+check "6g: memory above 4 GiB is in the final map and was checked" sh -c "
+	grep -Eq '^physmap: check=pass .* high=0x00000001[0-9a-f]{8}\$' '$out/6g.txt' &&
+	grep -Eq '^physmap: covers_final_map=yes ram_regions=[0-9]+ bytes=(6|7)[0-9]{9} ' '$out/6g.txt'"
+
 if [ "$failed" -ne 0 ]; then
-	for n in stale normal 6g test; do
+	for n in stale normal 6g 6g-2m test; do
 		echo "--- $n: status $(cat "$out/$n.rc" 2>/dev/null), last 12 lines of $out/$n.txt"
 		tail -n 12 "$out/$n.txt" 2>/dev/null
 	done
