@@ -126,6 +126,18 @@ check "6g: memory above 4 GiB is in the final map and was checked" sh -c "
 	grep -Eq '^physmap: check=pass .* high=0x00000001[0-9a-f]{8}\$' '$out/6g.txt' &&
 	grep -Eq '^physmap: covers_final_map=yes ram_regions=[0-9]+ bytes=(6|7)[0-9]{9} ' '$out/6g.txt'"
 
+# 3. Reclaim: every boot-reclaimable frame handed out, overwritten and checked; the kernel
+#    ran on its own GDT, IDT and tables meanwhile, and the whole self-test run passed.
+check "test: live GDT, IDT, CR3 outside the reclaimed memory" \
+	has test '^selftest: reclaim gdt=0xffffffff8[0-9a-f]{7} idt=0xffffffff8[0-9a-f]{7} cr3=0x[0-9a-f]{16} outside=yes$'
+check "test: kernel ran while every frame was full (fault, print, paging)" \
+	has test '^selftest: reclaim still-running fault_resumed=1 paging=ok$'
+check "test: reclaim line: every frame filled and checked" \
+	has test '^selftest: reclaim frames=[1-9][0-9]* bytes=[1-9][0-9]* regions=[1-9][0-9]* left_out=0 meta_bytes=[1-9][0-9]* stray=0 mismatches=0 freed=[1-9][0-9]* check=pass$'
+check "test: reclaim result line passes" has test '^selftest: test=reclaim result=pass '
+check "test: 'N passed, 0 failed' and the pass code ($EXIT_PASS)" sh -c "
+	grep -Eq '^selftest: [1-9][0-9]* passed, 0 failed\$' '$out/test.txt' && [ \"\$(cat '$out/test.rc')\" = $EXIT_PASS ]"
+
 if [ "$failed" -ne 0 ]; then
 	for n in stale normal 6g 6g-2m test; do
 		echo "--- $n: status $(cat "$out/$n.rc" 2>/dev/null), last 12 lines of $out/$n.txt"
