@@ -44,6 +44,7 @@ run_suite usb-write   $MAKE --no-print-directory usb-write-test
 run_suite boot        $MAKE --no-print-directory boot-test
 run_suite shell       $MAKE --no-print-directory shell-test
 run_suite selftest    $MAKE --no-print-directory selftest-test
+run_suite quirks      $MAKE --no-print-directory quirks-test
 run_suite screen      $MAKE --no-print-directory screen-test
 run_suite matrix      $MAKE --no-print-directory matrix-lean
 run_suite usb-boot    $MAKE --no-print-directory usb-boot-test
