@@ -7,10 +7,11 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC   0x4f464e49544f4f42ull /* "BOOTINFO" little endian */
-#define BOOT_INFO_VERSION 1u
+#define BOOT_INFO_VERSION 2u /* 2: check_after_tables, exit_stale_forced */
 
 /* Where things live after the handoff (DESIGN.md, "Address space after handoff"). */
-#define BOOT_PHYSMAP_OFFSET 0x00000A0000000000ull
+#define BOOT_PHYSMAP_OFFSET 0x00000A0000000000ull /* the default; boot_info.phys_offset rules */
+#define BOOT_PHYSMAP_ALIGN  0x0000008000000000ull /* 512 GiB: one PML4 entry */
 #define BOOT_KERNEL_BASE    0xFFFFFFFF80000000ull
 #define BOOT_STACK_SIZE     0x10000ull            /* 64 KiB */
 #define BOOT_STACK_TOP      0xFFFFFFFF7FFF0000ull /* a 64 KiB gap below the image */

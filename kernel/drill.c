@@ -34,7 +34,7 @@ static void call_physmap(void)
 		kprintf("drill: no frame for the nx drill\n");
 		return;
 	}
-	uint64_t va = BOOT_PHYSMAP_OFFSET + f.pa;
+	uint64_t va = phys_to_virt(f.pa);
 	*(volatile uint8_t *)tour_ptr(va) = 0xc3;
 	kprintf("drill: calling physmap address %p (holds ret)\n", (void *)va);
 	((void (*)(void))(uintptr_t)va)();

@@ -4,6 +4,7 @@
 #include "fault.h"
 
 #include "cpu.h"
+#include "kmem.h"
 #include "kprintf.h"
 
 extern char __kernel_start[], __rodata_start[], __data_start[], __kernel_end[];
@@ -68,7 +69,7 @@ const char *fault_where(uint64_t va)
 		return "kernel-rodata";
 	if (in_range(va, (uint64_t)__data_start, (uint64_t)__kernel_end))
 		return "kernel-data";
-	if (kbi && in_range(va, BOOT_PHYSMAP_OFFSET, kbi->physmap_end))
+	if (kbi && in_range(va, physmap_base, kbi->physmap_end))
 		return "physmap";
 	return va < 0x0000800000000000ull ? "lower-half" : "higher-half";
 }

@@ -3,6 +3,8 @@
  * stage's tables are reported rather than silently dropped. */
 #include "kmem.h"
 
+uint64_t physmap_base = BOOT_PHYSMAP_OFFSET;
+
 #include "cpu.h"
 
 static frame_alloc fa;

@@ -8,6 +8,13 @@
 #include "paging.h"
 #include "region.h"
 
+/* Where the physmap starts in this boot: boot_info.phys_offset, 10 TiB unless the EFI
+ * shell's `boot --offset X` chose another. Set once, by kernel_main, from the validated
+ * boot info; everything that reaches physical memory goes through phys_to_virt(). */
+extern uint64_t physmap_base;
+
+static inline uint64_t phys_to_virt(uint64_t pa) { return physmap_base + pa; }
+
 /* Builds the allocator over bi's usable regions, records its metadata as kernel memory in
  * the kernel's copy of the region list, and makes it s's frame source; also gives s a TLB
  * flush. Returns frame_init's error (s is then left as it was). */

@@ -10,6 +10,7 @@
 #include "fbcon.h"
 #include "gdt.h"
 #include "idt.h"
+#include "kmem.h"
 #include "kprintf.h"
 #include "paging.h"
 #include "region.h"
@@ -40,16 +41,20 @@ static pg_frames no_frames = { no_frame, NULL, NULL };
 static const boot_info *check_boot_info(uint64_t va)
 {
 	const boot_info *bi = (const boot_info *)(uintptr_t)va;
-	if (va < BOOT_PHYSMAP_OFFSET)
-		kpanic("boot_info: address %p is not in the physmap", (void *)va);
+	/* The EFI stage puts the physmap at 10 TiB unless `boot --offset` moved it: any
+	 * 512 GiB-aligned place in the lower half, and boot info lies inside it. */
+	if (va < BOOT_PHYSMAP_ALIGN || va >= 0x0000800000000000ull)
+		kpanic("boot_info: address %p is not in a physmap", (void *)va);
 	if (bi->magic != BOOT_INFO_MAGIC)
 		kpanic("boot_info: bad magic 0x%016lx", (unsigned long)bi->magic);
 	if (bi->version != BOOT_INFO_VERSION || bi->size != sizeof(boot_info))
 		kpanic("boot_info: version %u size %u, this kernel wants version %u size %u",
 		       bi->version, bi->size, BOOT_INFO_VERSION, (unsigned)sizeof(boot_info));
-	if (bi->phys_offset != BOOT_PHYSMAP_OFFSET || bi->region_count > BOOT_INFO_MAX_REGIONS)
+	if (bi->phys_offset == 0 || (bi->phys_offset & (BOOT_PHYSMAP_ALIGN - 1)) ||
+	    va < bi->phys_offset || bi->region_count > BOOT_INFO_MAX_REGIONS)
 		kpanic("boot_info: inconsistent (offset %p, %u regions)",
 		       (void *)bi->phys_offset, bi->region_count);
+	physmap_base = bi->phys_offset;
 	return bi;
 }
 
@@ -149,7 +154,7 @@ static void check_physmap(const boot_info *bi)
 	for (unsigned c = 0; c < bi->check_count && c < BOOT_INFO_CHECKS; c++) {
 		uint64_t pa = bi->check_frames[c];
 		const volatile uint64_t *w =
-			(const volatile uint64_t *)(uintptr_t)(BOOT_PHYSMAP_OFFSET + pa);
+			(const volatile uint64_t *)(uintptr_t)phys_to_virt(pa);
 		for (uint64_t i = 0; i < 512; i++) {
 			if (w[i] != boot_check_word(pa, i)) {
 				kprintf("physmap: mismatch frame=%p word=%lu got=0x%016lx\n",
@@ -172,7 +177,7 @@ static void check_after_tables(const boot_info *bi)
 	uint64_t pa = bi->check_after_tables, i = 512;
 	if (pa) {
 		const volatile uint64_t *w =
-			(const volatile uint64_t *)(uintptr_t)(BOOT_PHYSMAP_OFFSET + pa);
+			(const volatile uint64_t *)(uintptr_t)phys_to_virt(pa);
 		for (i = 0; i < 512 && w[i] == boot_check_word(pa, i); i++)
 			;
 	}
@@ -186,7 +191,7 @@ static uint64_t first_unmapped(uint64_t start, uint64_t end)
 {
 	pg_translation t;
 	while (start < end) {
-		if (pg_translate(&kspace, pg_va(BOOT_PHYSMAP_OFFSET + start), &t) != PG_OK ||
+		if (pg_translate(&kspace, pg_va(phys_to_virt(start)), &t) != PG_OK ||
 		    t.phys.pa != start)
 			return start;
 		uint64_t span = pg_size_bytes(t.size);

@@ -26,7 +26,7 @@ static uint64_t pattern(uint64_t pa, uint64_t i)
 
 static volatile uint64_t *frame_ptr(uint64_t pa)
 {
-	return (volatile uint64_t *)(uintptr_t)(BOOT_PHYSMAP_OFFSET + pa);
+	return (volatile uint64_t *)(uintptr_t)phys_to_virt(pa);
 }
 
 /* The boot-reclaimable regions of the kernel's list, as usable memory, in l. */

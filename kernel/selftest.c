@@ -150,7 +150,7 @@ static void test_split(pg_space *s)
 		result("split-physmap", 0, "no frame");
 		return;
 	}
-	uint64_t fva = BOOT_PHYSMAP_OFFSET + f.pa;
+	uint64_t fva = phys_to_virt(f.pa);
 	volatile uint64_t *w = tour_ptr(fva);
 	w[0] = 0x73706c6974303030ull;
 	w[511] = 0x73706c6974353131ull;
@@ -261,11 +261,12 @@ static bool audit_run(void *ctx, const pg_range *r)
 		audit_flag("writable+executable", r);
 	if ((r->flags & PG_U) && a->user++ < 4)
 		audit_flag("user", r);
-	if (va < BOOT_PHYSMAP_OFFSET && a->below_10t++ < 4)
-		audit_flag("below-10TiB", r);
+	/* The example page first: with `boot --offset` above 14 TiB it lies below the physmap. */
 	if (va == TOUR_EXAMPLE_PAGE && r->length == 4096)
 		a->example++;
-	else if (va >= BOOT_PHYSMAP_OFFSET && va < 0x0000800000000000ull &&
+	else if (va < physmap_base && a->below_10t++ < 4)
+		audit_flag("below-the-physmap", r);
+	else if (va >= physmap_base && va < 0x0000800000000000ull &&
 		 end > a->bi->physmap_end && a->stray_low++ < 4)
 		audit_flag("lower-half-outside-physmap", r);
 	if (a->nx && (r->flags & PG_X) &&
@@ -334,7 +335,7 @@ static void test_nx_fetch(const boot_info *bi, cpu_prot p)
 		result("cpu-nx-fetch", 0, "no frame");
 		return;
 	}
-	uint64_t va = BOOT_PHYSMAP_OFFSET + f.pa;
+	uint64_t va = phys_to_virt(f.pa);
 	*(volatile uint8_t *)tour_ptr(va) = 0xc3; /* ret */
 	bool control = fault_probe_exec((uint64_t)(uintptr_t)probe_ret, &crec);
 	bool done = fault_probe_exec(va, &rec);
@@ -379,7 +380,7 @@ static void test_smep_smap(pg_space *s, cpu_prot p)
 		result("cpu-smep-smap", 0, "no frame");
 		return;
 	}
-	*(volatile uint8_t *)tour_ptr(BOOT_PHYSMAP_OFFSET + f.pa) = 0xc3;
+	*(volatile uint8_t *)tour_ptr(phys_to_virt(f.pa)) = 0xc3;
 	pg_err e = pg_map(s, pg_va(va), f, PG_4K, PG_U | PG_X, NULL);
 	bool fetched = fault_probe_exec(va, &x);
 	bool read = fault_probe_read(va, &v, &r);

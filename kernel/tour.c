@@ -77,7 +77,7 @@ static void tour_tables(const boot_info *bi, const pg_space *s)
 		if (l4[i] & PTE_P)
 			kprintf("tour: l4 index=%u frame=%p flags=%s\n", i, (void *)(l4[i] & PTE_ADDR),
 				entry_flags(l4[i], 4, fl, sizeof fl));
-	unsigned pi = (unsigned)(BOOT_PHYSMAP_OFFSET >> 39) & 511;
+	unsigned pi = (unsigned)(physmap_base >> 39) & 511;
 	if (!(l4[pi] & PTE_P)) {
 		kprintf("tour: physmap l4 index=%u present=0 check=%s\n", pi, check(false));
 		return;
@@ -90,11 +90,11 @@ static void tour_tables(const boot_info *bi, const pg_space *s)
 		count++;
 		last = i;
 		kprintf("tour: physmap l3 index=%u virt=%p frame=%p kind=%s flags=%s\n", i,
-			(void *)(BOOT_PHYSMAP_OFFSET + ((uint64_t)i << 30)), (void *)(l3[i] & PTE_ADDR),
+			(void *)phys_to_virt((uint64_t)i << 30), (void *)(l3[i] & PTE_ADDR),
 			l3[i] & PTE_PS ? "1G-leaf" : "table", entry_flags(l3[i], 3, fl, sizeof fl));
 	}
 	/* The physmap spans less than 512 GiB here, so its end lies under this one entry. */
-	unsigned expect_last = (unsigned)((bi->physmap_end - 1 - BOOT_PHYSMAP_OFFSET) >> 30);
+	unsigned expect_last = (unsigned)((bi->physmap_end - 1 - physmap_base) >> 30);
 	kprintf("tour: physmap l3 entries=%u last=%u expect_last=%u check=%s\n", count, last,
 		expect_last, check(count > 0 && last == expect_last));
 }
@@ -113,6 +113,21 @@ static bool translate_check(const pg_space *s, const char *name, uint64_t va, ui
 }
 
 /* Expects va to be unmapped, the walk stopping at level expect_level. */
+/* An address whose PML4 entry nothing uses: not the physmap (wherever `boot --offset`
+ * put it), not the example page's slot, not slot 0 (the handoff page's old tables). */
+static uint64_t empty_pml4_slot(const boot_info *bi)
+{
+	static const uint64_t candidates[] = { 0x0000700000000000ull, 0x0000600000000000ull,
+					       0x0000008000000000ull };
+	for (unsigned i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		uint64_t va = candidates[i], slot = va >> 39;
+		if ((va < physmap_base || va >= bi->physmap_end) &&
+		    slot != (physmap_base >> 39) && slot != (TOUR_EXAMPLE_PAGE >> 39))
+			return va;
+	}
+	return 0x0000100000000000ull;
+}
+
 static void translate_unmapped(const pg_space *s, const char *name, uint64_t va,
 			       unsigned expect_level)
 {
@@ -134,7 +149,7 @@ static void tour_translate(const boot_info *bi, const pg_space *s)
 	bool nx = s->has_nx;
 
 	if (bi->fb.base)
-		translate_check(s, "fb", BOOT_PHYSMAP_OFFSET + bi->fb.base, bi->fb.base, &t);
+		translate_check(s, "fb", phys_to_virt(bi->fb.base), bi->fb.base, &t);
 	/* The EFI stage loads the image contiguously: virt - kernel.virt == phys - kernel.phys. */
 	if (translate_check(s, "kernel-text", text, bi->kernel.phys + (text - bi->kernel.virt), &t))
 		kprintf("tour: protect name=kernel-text w=%u x=%u expect=w0,x1 check=%s\n",
@@ -145,9 +160,9 @@ static void tour_translate(const boot_info *bi, const pg_space *s)
 			!!(t.flags & PG_W), !!(t.flags & PG_X),
 			check((t.flags & PG_W) && (!nx || !(t.flags & PG_X))));
 	translate_check(s, "stack", stack, bi->stack.phys + (stack - bi->stack.virt), &t);
-	translate_check(s, "physmap-zero", BOOT_PHYSMAP_OFFSET, 0, &t);
+	translate_check(s, "physmap-zero", physmap_base, 0, &t);
 	translate_unmapped(s, "guard-page", bi->stack.virt - 4096, 1);
-	translate_unmapped(s, "nothing", 0x0000100000000000ull, 4);
+	translate_unmapped(s, "nothing", empty_pml4_slot(bi), 4);
 	pg_err e = pg_translate(s, pg_va(0x0000800000000000ull), &t);
 	kprintf("tour: translate name=non-canonical virt=%p result=%s check=%s\n",
 		(void *)0x0000800000000000ull, pg_strerror(e), check(e == PG_ERR_NOT_CANONICAL));
@@ -212,7 +227,7 @@ static void tour_frames(const boot_info *bi, pg_space *s)
 		     owned_frames(fa, bi->stack.phys, bi->stack.length));
 	overlap_line("page-tables", tables, tables_owned);
 	overlap_line("boot-info", (sizeof(boot_info) + 4095) / 4096,
-		     owned_frames(fa, (uint64_t)(uintptr_t)bi - BOOT_PHYSMAP_OFFSET, sizeof(boot_info)));
+		     owned_frames(fa, (uint64_t)(uintptr_t)bi - physmap_base, sizeof(boot_info)));
 	overlap_line("allocator-meta", meta.length / 4096, owned_frames(fa, meta.start, meta.length));
 	/* And what it hands out is usable memory by the boot info's own list. */
 	pg_paddr got[32];
@@ -259,7 +274,7 @@ static void tour_example(const boot_info *bi, pg_space *s)
 	/* 1024 pixels of 32 bits: a band across the top of the screen. */
 	const uint32_t mark = 0x00ffd700;
 	volatile uint32_t *px = (volatile uint32_t *)(uintptr_t)TOUR_EXAMPLE_PAGE;
-	volatile uint32_t *back = (volatile uint32_t *)(uintptr_t)(BOOT_PHYSMAP_OFFSET + target.pa);
+	volatile uint32_t *back = (volatile uint32_t *)(uintptr_t)phys_to_virt(target.pa);
 	unsigned bad = 0;
 	for (unsigned i = 0; i < 1024; i++)
 		px[i] = mark;
@@ -290,7 +305,7 @@ static void tour_page0(pg_space *s)
 		volatile uint64_t *p = tour_ptr(0);
 		p[0] = 0x70616765207a6572ull;
 		p[511] = ~0x70616765207a6572ull;
-		const volatile uint64_t *pm = tour_ptr(BOOT_PHYSMAP_OFFSET + f.pa);
+		const volatile uint64_t *pm = tour_ptr(phys_to_virt(f.pa));
 		kprintf("tour: page0 write value=0x%016lx read=0x%016lx physmap=0x%016lx last_ok=%u "
 			"check=%s\n", 0x70616765207a6572ul, (unsigned long)p[0], (unsigned long)pm[0],
 			pm[511] == p[511], check(p[0] == pm[0] && pm[0] == 0x70616765207a6572ull &&

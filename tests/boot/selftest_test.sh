@@ -89,7 +89,8 @@ eval "$fw"
 
 start=$(date +%s)
 # At most $jobs boots at a time: others share the machine.
-set -- "normal:" "test:test" "null:drill=null" "text:drill=text" "stack:drill=stack" "nx:drill=nx"
+set -- "normal:" "test:test" "offset:--offset 0x100000000000 test" \
+	"null:drill=null" "text:drill=text" "stack:drill=stack" "nx:drill=nx"
 running=0
 for spec in "$@"; do
 	name=${spec%%:*} args=${spec#*:}
@@ -145,6 +146,13 @@ check "test: CPU protection proofs passed" sh -c "
 check "test: 'N passed, 0 failed'" has test '^selftest: [1-9][0-9]* passed, 0 failed$'
 check "test: QEMU exit status is the pass code ($EXIT_PASS)" rc_is test "$EXIT_PASS"
 
+# The self-tests again with the physmap moved to 16 TiB by `boot --offset`: the kernel
+# takes the offset from boot info, not from its default.
+check "offset: physmap at 16 TiB" has offset '^physmap: offset=0x0000100000000000$'
+check "offset: physmap check passes there" has offset '^physmap: check=pass '
+check "offset: 'N passed, 0 failed'" has offset '^selftest: [1-9][0-9]* passed, 0 failed$'
+check "offset: QEMU exit status is the pass code ($EXIT_PASS)" rc_is offset "$EXIT_PASS"
+
 # Drills: name=cause where=... and the error bits each must show.
 drill() { # drill NAME CAUSE WHERE CR2-REGEX ERROR-BITS-REGEX
 	check "drill $1: started" has "$1" "^drill: name=$1 start\$"
@@ -171,7 +179,7 @@ drill nx no-execute physmap '0x00000a[0-9a-f]{10}' \
 	'present=1 write=0 user=0 reserved=0 fetch=1'
 
 if [ "$failed" -ne 0 ]; then
-	for n in normal test null text stack nx; do
+	for n in normal test offset null text stack nx; do
 		echo "--- $n: exit $(cat "$out/$n.rc" 2>/dev/null) (pass $EXIT_PASS, fail $EXIT_FAIL," \
 			"drill done $EXIT_DRILL, timeout 124), last 12 lines of $out/$n.txt"
 		tail -n 12 "$out/$n.txt" 2>/dev/null
