@@ -100,6 +100,7 @@ typedef struct {
 	uint64_t walk_pml4;     /* the PML4 it was walked from */
 	uint64_t *walk_l2e;     /* the level-2 entry that points at the table */
 	uint64_t walk_l2v;      /* that entry's value when cached */
+	uint64_t *walk_table;   /* the table itself, through phys_offset */
 } pg_space;
 
 static inline uint64_t *pg_table(const pg_space *s, pg_paddr table)

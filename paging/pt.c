@@ -86,6 +86,16 @@ static const uint64_t cache_bits[2][4] = {
 	{ PTE_PS, PTE_PS | PTE_PWT, PTE_PS | PTE_PWT | PTE_PCD, PTE_PS | PTE_PAT_HUGE },
 };
 
+/* Leaf bits of a 4 KiB page for every PG_* combination but X (which depends on NX),
+ * built at compile time: the single-page fast path indexes this instead of computing. */
+#define CB4K(c) ((c) == 0 ? 0 : (c) == 1 ? PTE_PWT : (c) == 2 ? PTE_PWT | PTE_PCD : PTE_PAT_4K)
+#define LB4K(f) (PTE_P | (((uint64_t)(f) & PG_W) << 1) | ((uint64_t)(f) & PG_U) | \
+		 (((uint64_t)(f) & PG_G) << 5) | CB4K(((f) >> PG_CACHE_SHIFT) & 3))
+#define LB4K_4(f) LB4K(f), LB4K((f) + 1), LB4K((f) + 2), LB4K((f) + 3)
+#define LB4K_16(f) LB4K_4(f), LB4K_4((f) + 4), LB4K_4((f) + 8), LB4K_4((f) + 12)
+static const uint64_t leaf4k_bits[64] = { LB4K_16(0), LB4K_16(16), LB4K_16(32), LB4K_16(48) };
+_Static_assert(PG_FLAGS_ALL == 63, "leaf4k_bits covers every flag combination");
+
 /* The leaf entry that maps phys at this level with the generic flags. Branch-free:
  * single-page maps are hot, and flags are data the predictor cannot learn. */
 static inline uint64_t leaf_entry(const pg_space *s, uint64_t phys, unsigned flags,
@@ -428,6 +438,7 @@ static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64
 			s->walk_pml4 = s->pml4.pa;
 			s->walk_l2e = l2e;
 			s->walk_l2v = *l2e;
+			s->walk_table = t;
 		}
 		*slot = leaf_entry(s, pa, flags, leaf);
 		return PG_OK;
@@ -477,9 +488,10 @@ pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned
 	if (size == PG_4K && s && s->walk_key == (va >> 21) + 1 && !(flags & ~PG_FLAGS_ALL) &&
 	    !((va | pa) & 4095) && !(pa >> s->phys_bits) && s->walk_pml4 == s->pml4.pa &&
 	    *s->walk_l2e == s->walk_l2v) {
-		uint64_t *slot = &tab(s, s->walk_l2v & PTE_ADDR)[index_of(va, 1)];
+		uint64_t *slot = &s->walk_table[index_of(va, 1)];
 		if (!present(*slot)) {
-			*slot = leaf_entry(s, pa, flags, 1);
+			uint64_t nx = s->has_nx & !(flags & PG_X);
+			*slot = pa | leaf4k_bits[flags] | (nx << 63);
 			return PG_OK;
 		}
 	}

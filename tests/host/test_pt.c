@@ -1728,3 +1728,28 @@ TEST(walk_cache_dropped_when_frames_return_in_the_same_roles)
 	CHECK_ERR(pg_translate(&f.s, pg_va(other + 2 * 4096), &t), PG_ERR_NOT_MAPPED);
 	fx_down(&f);
 }
+
+/* The fast path builds 4 KiB entries from a table; for every flag combination, with and
+ * without NX, it must write exactly what the walking path writes. */
+TEST(walk_cache_entries_equal_slow_path_entries_for_every_flag)
+{
+	for (int nx = 0; nx < 2; nx++) {
+		fx f;
+		fx_up_with(&f, nx, true, 52);
+		for (unsigned flags = 0; flags <= PG_FLAGS_ALL; flags++) {
+			uint64_t va = va_of(2, 3, flags, 0); /* one 2 MiB region per combination */
+			pg_translation a, b;
+			/* The first map builds the table (slow path), the second walks and fills
+			 * the cache, the third hits it. */
+			for (unsigned i = 0; i < 3; i++)
+				CHECK_ERR(pg_map(&f.s, pg_va(va + i * 4096ull), pg_pa(F4K + i * 4096ull),
+						 PG_4K, flags, NULL), PG_OK);
+			CHECK_ERR(pg_translate(&f.s, pg_va(va), &a), PG_OK);
+			CHECK_ERR(pg_translate(&f.s, pg_va(va + 2 * 4096ull), &b), PG_OK);
+			CHECK_EQ(a.walk[3].entry & ~B_ADDR, b.walk[3].entry & ~B_ADDR);
+			CHECK_EQ(b.walk[3].entry & B_ADDR, F4K + 2 * 4096ull);
+			CHECK_EQ(a.flags, b.flags);
+		}
+		fx_down(&f);
+	}
+}
