@@ -120,8 +120,12 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi
 		if (attempt == 1 && stale_key)
 			bi->exit_stale_forced = make_key_stale();
 		st = uefi_call_wrapper(BS->ExitBootServices, 2, image, key);
-		if (!EFI_ERROR(st))
+		if (!EFI_ERROR(st)) {
+			/* No firmware is left to take an interrupt: keep them off from here to
+			 * the kernel's own IDT, not only from the handoff on. */
+			__asm__ volatile("cli" ::: "memory");
 			break;
+		}
 		/* EFI_INVALID_PARAMETER: the map changed under us; fetch it again. */
 		if (st != EFI_INVALID_PARAMETER || attempt == EXIT_MAX_ATTEMPTS)
 			late_fail("ExitBootServices keeps failing");

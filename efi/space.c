@@ -47,6 +47,7 @@ static EFI_STATUS map_physmap(stage_space *st, const stage_cpu *cpu, const mem_l
 	mem_list want;
 	pg_size size = st->physmap.page;
 	uint64_t page = pg_size_bytes(size), limit = 1ull << cpu->phys_bits, end = 0;
+	uint32_t mapped = 0;
 	uint64_t offset = st->physmap.offset;
 
 	mem_list_init(&want, physmap_storage, BOOT_INFO_MAX_REGIONS);
@@ -66,14 +67,15 @@ static EFI_STATUS map_physmap(stage_space *st, const stage_cpu *cpu, const mem_l
 		if (e != PG_OK)
 			return map_failed(L"physmap", offset + start, e);
 		end = start + len;
+		mapped++;
 	}
 	bi->phys_offset = offset;
 	bi->physmap_end = offset + end;
 	bi->physmap_page_shift = pg_size_shift(size);
-	bi->physmap_ranges = (uint32_t)want.count;
+	bi->physmap_ranges = mapped; /* not those beyond MAXPHYADDR, which were skipped */
 	physmap_have = want;
 	physmap_limit = limit;
-	Print(L"efi: physmap ranges=%ld end=0x%016lx page=%a\n", want.count, bi->physmap_end,
+	Print(L"efi: physmap ranges=%d end=0x%016lx page=%a\n", mapped, bi->physmap_end,
 	      pg_size_name(size));
 	return EFI_SUCCESS;
 }

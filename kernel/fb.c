@@ -99,12 +99,16 @@ static const char *map_window(fb_device *fb, uint64_t base, uint64_t bytes,
 			      const pg_space *ks, bool pat_wc)
 {
 	pg_frames src = { pool_alloc, NULL, (void *)ks };
-	pg_space s = *ks; /* same tables, the pool as frame source */
+	pg_space s; /* same tables, the pool as frame source; a fresh handle, not a copy */
 	uint64_t lo = base & ~(PAGE - 1), hi = (base + bytes + PAGE - 1) & ~(PAGE - 1);
 	uint64_t va = FB_WINDOW + (lo & (GIB - 1));
-	s.frames = &src;
-	s.flush = NULL;
-	pg_err e = pg_map_range(&s, pg_va(va), pg_pa(lo), hi - lo,
+	pg_err e = pg_space_attach(&s, ks->pml4, &src, ks->phys_offset, ks->has_nx, ks->has_1g,
+				   ks->phys_bits);
+	if (e != PG_OK)
+		return pg_strerror(e);
+	s.flush = ks->flush;
+	s.flush_ctx = ks->flush_ctx;
+	e = pg_map_range(&s, pg_va(va), pg_pa(lo), hi - lo,
 				PG_W | PG_G | (pat_wc ? PG_CACHE_WC : PG_CACHE_UC), PG_2M);
 	if (e != PG_OK)
 		return pg_strerror(e);
