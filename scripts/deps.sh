@@ -32,8 +32,24 @@ need clang have clang
 need python3 have python3
 need console-setup-linux test -r /usr/share/consolefonts/Lat2-Terminus16.psf.gz
 
-[ -z "$missing" ] && exit 0
+# clang's libFuzzer and sanitizer runtimes come in a package of their own on Debian 12
+# and later (libclang-rt-N-dev), which clang does not pull in.
+fuzzer_runtime() {
+	res=$(clang -print-resource-dir 2>/dev/null) || return 1
+	test -r "$res/lib/linux/libclang_rt.fuzzer-x86_64.a" ||
+		test -r "$res/lib/x86_64-pc-linux-gnu/libclang_rt.fuzzer.a" ||
+		test -r "$res/lib/x86_64-unknown-linux-gnu/libclang_rt.fuzzer.a"
+}
+if have clang >/dev/null 2>&1; then
+	need "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev" fuzzer_runtime
+fi
 
+install_missing() {
+	[ -z "$missing" ] && return 0
+	install_with_apt
+}
+
+install_with_apt() {
 if ! have apt-get >/dev/null 2>&1; then
 	echo "deps: missing:$missing" >&2
 	echo "deps: this is not a Debian/Ubuntu system; install the equivalents by hand" >&2
@@ -55,3 +71,12 @@ $sudo apt-get update -q
 # shellcheck disable=SC2086
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 echo "deps: installed:$missing"
+}
+
+install_missing
+# A clang installed just now may still lack its runtime package: look again.
+if ! fuzzer_runtime >/dev/null 2>&1 && have clang >/dev/null 2>&1; then
+	missing=
+	need "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev" fuzzer_runtime
+	install_missing
+fi
