@@ -648,17 +648,23 @@ static pg_err find_leaf(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t
 	return PG_ERR_NOT_MAPPED;
 }
 
-pg_err pg_unmap(pg_space *s, pg_vaddr page, pg_paddr *frame, pg_size *size)
+/* find_leaf for a page argument: the checks pg_unmap and pg_split share, in their order. */
+static pg_err leaf_of_page(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t path[5])
 {
-	uint64_t va = page.va, path[5], doomed = NONE;
-	unsigned leaf;
 	if (!s)
 		return PG_ERR_BAD_ARG;
 	if (!pg_is_canonical(va))
 		return PG_ERR_NOT_CANONICAL;
 	if (va & 4095)
 		return PG_ERR_NOT_ALIGNED;
-	pg_err err = find_leaf(s, va, &leaf, path);
+	return find_leaf(s, va, leaf, path);
+}
+
+pg_err pg_unmap(pg_space *s, pg_vaddr page, pg_paddr *frame, pg_size *size)
+{
+	uint64_t va = page.va, path[5], doomed = NONE;
+	unsigned leaf;
+	pg_err err = leaf_of_page(s, va, &leaf, path);
 	if (err != PG_OK)
 		return err;
 	if (va & (span_of(leaf) - 1))
@@ -826,13 +832,7 @@ pg_err pg_split(pg_space *s, pg_vaddr page)
 {
 	uint64_t va = page.va, path[5], list;
 	unsigned leaf;
-	if (!s)
-		return PG_ERR_BAD_ARG;
-	if (!pg_is_canonical(va))
-		return PG_ERR_NOT_CANONICAL;
-	if (va & 4095)
-		return PG_ERR_NOT_ALIGNED;
-	pg_err err = find_leaf(s, va, &leaf, path);
+	pg_err err = leaf_of_page(s, va, &leaf, path);
 	if (err != PG_OK)
 		return err;
 	if (leaf == 1)
