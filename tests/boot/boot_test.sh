@@ -11,19 +11,8 @@ name=${1:-boot}
 timeout_s=${BOOT_TIMEOUT:-90}
 esp=$here/build/esp
 log=$here/build/test/$name.log
-passed=0 failed=0
 
-check() { # check NAME CONDITION...: runs the condition, prints ok/FAIL
-	n=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		echo "ok   $n"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $n"
-		failed=$((failed + 1))
-	fi
-}
+. "$here/tests/boot/checks.sh"
 has() { grep -Eq -- "$1" "$log.txt"; }
 hasnt() { ! grep -Eq -- "$1" "$log.txt"; }
 

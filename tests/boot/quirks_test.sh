@@ -23,19 +23,8 @@ timeout_s=${QUIRKS_TIMEOUT:-180}
 jobs=${QUIRKS_JOBS:-2}
 [ "$jobs" -gt 2 ] && jobs=2 # the machine is shared: never more than two QEMU
 EXIT_PASS=33
-passed=0 failed=0
 
-check() { # check NAME CONDITION...: runs the condition, prints ok/FAIL
-	n=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		echo "ok   $n"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $n"
-		failed=$((failed + 1))
-	fi
-}
+. "$here/tests/boot/checks.sh"
 has() { grep -Eq -- "$2" "$out/$1.txt"; }
 hasnt() { ! grep -Eq -- "$2" "$out/$1.txt"; }
 rc_is() { [ "$(cat "$out/$1.rc" 2>/dev/null)" = "$2" ]; }

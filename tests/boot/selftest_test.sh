@@ -17,19 +17,8 @@ out=$here/build/selftest-test
 timeout_s=${SELFTEST_TIMEOUT:-120}
 jobs=${SELFTEST_JOBS:-2}
 EXIT_PASS=33 EXIT_FAIL=35 EXIT_DRILL=37
-passed=0 failed=0
 
-check() { # check NAME CONDITION...: runs the condition, prints ok/FAIL
-	n=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		echo "ok   $n"
-		passed=$((passed + 1))
-	else
-		echo "FAIL $n"
-		failed=$((failed + 1))
-	fi
-}
+. "$here/tests/boot/checks.sh"
 has() { grep -Eq -- "$2" "$out/$1.txt"; }
 hasnt() { ! grep -Eq -- "$2" "$out/$1.txt"; }
 rc_is() { [ "$(cat "$out/$1.rc" 2>/dev/null)" = "$2" ]; }
