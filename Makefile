@@ -73,8 +73,11 @@ $(BUILD)/fuzz/%.o: %.c
 $(BUILD)/fuzz/fuzz_pt: $(FUZZ_OBJ)
 	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined $^ -o $@
 
+# make fuzz: the page-table fuzzer, then the memory-map, ELF and argument fuzzers, each
+# FUZZ_SECONDS. (make test runs both sets briefly, as fuzz-short and fuzz-harden-short.)
 fuzz: $(BUILD)/fuzz/fuzz_pt
 	@tests/fuzz/run_pt.sh $< $(FUZZ_SECONDS) $(BUILD)/fuzz
+	@$(MAKE) --no-print-directory fuzz-harden FUZZ_SECONDS=$(FUZZ_SECONDS)
 fuzz-short: $(BUILD)/fuzz/fuzz_pt
 	@tests/fuzz/run_pt.sh $< $(FUZZ_SHORT_SECONDS) $(BUILD)/fuzz
 
