@@ -339,17 +339,29 @@ static void coalesce(frame_alloc *fa, uint64_t b)
 	push2m(fa, b);
 }
 
-pg_err frame_free_4k(frame_alloc *fa, pg_paddr frame)
+/* The checks both frees start with: pa aligned to align and inside a managed region.
+ * Returns the block that holds it and the frame's bit in that block. */
+static pg_err owning_block(const frame_alloc *fa, uint64_t pa, uint64_t align, uint64_t *b,
+			   unsigned *bit)
 {
 	if (!fa)
 		return PG_ERR_BAD_ARG;
-	if (frame.pa & (FRAME_BYTES - 1))
+	if (pa & (align - 1))
 		return PG_ERR_NOT_ALIGNED;
-	long k = find_region(fa, frame.pa);
+	long k = find_region(fa, pa);
 	if (k < 0)
 		return PG_ERR_NOT_OWNED;
+	*b = locate(fa, k, pa, bit);
+	return PG_OK;
+}
+
+pg_err frame_free_4k(frame_alloc *fa, pg_paddr frame)
+{
+	uint64_t b;
 	unsigned bit;
-	uint64_t b = locate(fa, k, frame.pa, &bit);
+	pg_err e = owning_block(fa, frame.pa, FRAME_BYTES, &b, &bit);
+	if (e != PG_OK)
+		return e;
 	struct block *x = blk(fa, b);
 	if (x->flags & B_ALLOC2M)
 		return PG_ERR_NOT_OWNED;
@@ -366,15 +378,11 @@ pg_err frame_free_4k(frame_alloc *fa, pg_paddr frame)
 
 pg_err frame_free_2m(frame_alloc *fa, pg_paddr block)
 {
-	if (!fa)
-		return PG_ERR_BAD_ARG;
-	if (block.pa & (BLOCK_BYTES - 1))
-		return PG_ERR_NOT_ALIGNED;
-	long k = find_region(fa, block.pa);
-	if (k < 0)
-		return PG_ERR_NOT_OWNED;
+	uint64_t b;
 	unsigned bit;
-	uint64_t b = locate(fa, k, block.pa, &bit);
+	pg_err e = owning_block(fa, block.pa, BLOCK_BYTES, &b, &bit);
+	if (e != PG_OK)
+		return e;
 	struct block *x = blk(fa, b);
 	if (x->flags & B_WHOLE)
 		return PG_ERR_DOUBLE_FREE;
