@@ -129,11 +129,12 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T ke
 EFI_CFLAGS := -std=gnu11 -g -O2 $(WARN) -ffreestanding -fpic -fshort-wchar -fno-stack-protector \
 	-fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -Iefi -Iefi/pure -Ipaging -Ikernel -Icommon -MMD -MP
-EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic -L$(EFI_LIB)
+# -e: efi/entry.S turns SSE on before gnu-efi's _start (which the script names) runs.
+EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic -L$(EFI_LIB) -e stage_entry
 
 KERNEL_SRC := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) $(PAGING_SRC)
 KERNEL_OBJ := $(addprefix $(BUILD)/kernel/,$(addsuffix .o,$(basename $(KERNEL_SRC))))
-EFI_SRC    := $(wildcard efi/*.c) efi/handoff.S $(PURE_SRC) $(PAGING_SRC)
+EFI_SRC    := $(wildcard efi/*.c) efi/entry.S efi/handoff.S $(PURE_SRC) $(PAGING_SRC)
 EFI_OBJ    := $(addprefix $(BUILD)/efi/,$(addsuffix .o,$(basename $(EFI_SRC)))) \
 	$(BUILD)/efi/kernel_blob.o
 
