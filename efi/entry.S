@@ -14,14 +14,25 @@
 stage_entry:
 	pushq %rax
 	movq %cr0, %rax
+	movq %rax, stage_entry_cr0(%rip)       /* as found, for the report (efi/main.c) */
 	andq $~0xc, %rax                /* EM and TS clear */
 	orq $0x2, %rax                  /* MP set */
 	movq %rax, %cr0
 	movq %cr4, %rax
+	movq %rax, stage_entry_cr4(%rip)
 	orq $0x600, %rax                /* OSFXSR and OSXMMEXCPT set */
 	movq %rax, %cr4
 	popq %rax
 	jmp _start
 	.size stage_entry, . - stage_entry
+
+	.data
+	.balign 8
+	.globl stage_entry_cr0, stage_entry_cr4
+	.hidden stage_entry_cr0, stage_entry_cr4
+stage_entry_cr0:
+	.quad 0
+stage_entry_cr4:
+	.quad 0
 
 	.section .note.GNU-stack, "", @progbits
