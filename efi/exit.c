@@ -17,6 +17,8 @@ _Static_assert(sizeof(boot_region) == sizeof(mem_region), "boot_region mirrors m
 
 static void *exit_map;
 static UINTN exit_cap;
+static const boot_framebuffer *late_fb; /* where late_fail shows itself besides COM1 */
+bool stage_test_late_fail;
 
 EFI_STATUS stage_prepare_exit(EFI_HANDLE image)
 {
@@ -44,19 +46,23 @@ EFI_STATUS stage_prepare_exit(EFI_HANDLE image)
 	return st;
 }
 
-/* Boot services are gone: report on COM1 by hand and stop. */
+/* Boot services are gone: report on the screen and on COM1 by hand, and stop. */
 static void late_fail(const char *msg) __attribute__((noreturn));
 static void late_fail(const char *msg)
 {
-	const char *prefix = "efi: fatal after ExitBootServices: ";
-	for (int pass = 0; pass < 2; pass++) {
-		for (const char *p = pass ? msg : prefix; *p; p++) {
-			for (int spin = 0; spin < 100000 && !(inb(0x3fd) & 0x20); spin++)
-				;
-			outb(0x3f8, (uint8_t)*p);
-		}
+	static char line[192];
+	fmt_line l;
+	fmt_init(&l, line, sizeof line);
+	fmt_str(&l, "efi: fatal after ExitBootServices: ");
+	fmt_str(&l, msg);
+	for (const char *p = line; *p; p++) {
+		for (int spin = 0; spin < 100000 && !(inb(0x3fd) & 0x20); spin++)
+			;
+		outb(0x3f8, (uint8_t)*p);
 	}
 	outb(0x3f8, '\n');
+	const char *screen[] = { line, "kernel.efi stopped here (the same text went to COM1)" };
+	stage_late_screen(late_fb, screen, 2);
 	cpu_halt_forever();
 }
 
@@ -100,6 +106,7 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi
 	EFI_STATUS st;
 	unsigned attempt;
 
+	late_fb = &bi->fb;
 	bi->tsc_exit_start = rdtsc();
 	for (attempt = 1;; attempt++) {
 		size = exit_cap;
@@ -127,6 +134,8 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi
 	}
 	bi->tsc_exit_done = rdtsc();
 	bi->exit_attempts = attempt;
+	if (stage_test_late_fail)
+		late_fail("test late-fail: stopped right after the exit, as asked");
 
 	mem_list l;
 	mem_list_init(&l, (mem_region *)bi->regions, BOOT_INFO_MAX_REGIONS);

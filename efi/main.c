@@ -159,6 +159,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->phys_offset = opt.physmap.offset;
 	bi->tsc_efi_entry = tsc_entry;
 	kernel_cmdline(&opt, bi->cmdline);
+	stage_test_late_fail = opt.late_fail;
 	st = boot(image, &sp, bi, bi_phys, opt.stale_key);
 	Print(L"efi: boot failed: %r\n", st);
 	return st;

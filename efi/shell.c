@@ -482,6 +482,7 @@ static void boot_settings(const args_result *a, const facts *f, shell_boot *opt)
 	opt->test = a->test;
 	CopyMem(opt->drill, a->drill, sizeof opt->drill);
 	opt->stale_key = a->stale_key;
+	opt->late_fail = a->late_fail;
 }
 
 /* ------------------------------------------------------------------ start-up prompt */

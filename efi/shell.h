@@ -13,6 +13,7 @@ typedef struct {
 	bool test;              /* the kernel's self-test mode: cmdline "test" */
 	char drill[8];          /* a kernel fault drill: cmdline "drill=D"; "" for none */
 	bool stale_key;         /* test: make the first ExitBootServices see a stale map key */
+	bool late_fail;         /* test: fail on purpose right after ExitBootServices */
 } shell_boot;
 
 /* Reads the command and runs it unless it is boot. Returns EFI_SUCCESS with *boot set

@@ -111,6 +111,17 @@ EFI_STATUS stage_prepare_exit(EFI_HANDLE image);
 EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *st, boot_info *bi,
 				uint64_t bi_phys, bool stale_key);
 
+/* Test (boot late-fail): stage_exit_and_enter fails on purpose right after a successful
+ * ExitBootServices, so the late-failure report (screen and COM1) can be checked. */
+extern bool stage_test_late_fail;
+
+/* ---- latefb.c */
+
+/* After ExitBootServices: a full-width red band at the top of the framebuffer fb with the
+ * n lines in white, wrapped at the screen's width, so a failure with no console and no
+ * COM1 is still seen. Does nothing without a linear framebuffer. Calls no firmware. */
+void stage_late_screen(const boot_framebuffer *fb, const char *const lines[], unsigned n);
+
 /* ---- handoff.S: the one page of code that runs on both sets of tables */
 extern char stage_handoff_page[];
 void stage_handoff(uint64_t pml4, uint64_t stack_top, uint64_t entry, uint64_t boot_info_va)

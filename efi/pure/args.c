@@ -244,7 +244,7 @@ static bool is_drill(const char *w)
  * as its command line. Checked here so that a typo is refused before boot services end. */
 static bool drill_word(args_result *o, const char *w)
 {
-	static const char *const names[] = { "null", "text", "stack", "nx" };
+	static const char *const names[] = { "null", "text", "stack", "nx", "panic" };
 	if (o->drill[0])
 		return fail(o, "drill= given twice", "", "");
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -254,7 +254,7 @@ static bool drill_word(args_result *o, const char *w)
 			return true;
 		}
 	}
-	return fail(o, "drill must be null, text, stack or nx, not '", w + 6, "'");
+	return fail(o, "drill must be null, text, stack, nx or panic, not '", w + 6, "'");
 }
 
 /* ------------------------------------------------------------------ commands */
@@ -284,6 +284,10 @@ static bool rest(args_result *o, cursor *c, const args_env *env, bool layout, bo
 			if (o->stale_key)
 				return fail(o, "stale-key given twice", "", "");
 			o->stale_key = true;
+		} else if (o->cmd == ARGS_BOOT && fmt_streq_nocase(w, "late-fail")) {
+			if (o->late_fail)
+				return fail(o, "late-fail given twice", "", "");
+			o->late_fail = true;
 		} else if (o->cmd == ARGS_BOOT && is_drill(w)) {
 			if (!drill_word(o, w))
 				return false;
@@ -371,8 +375,9 @@ void args_usage(fmt_sink sink, void *ctx)
 		"  current translate VADDR...             walk VADDRs through the live tables",
 		"  boot [--offset X] [--page S] [test]    exit boot services, start the kernel",
 		"  test [--offset X] [--page S]           boot test: the kernel's self-tests",
-		"  boot drill=D                           kernel fault drill: null|text|stack|nx",
+		"  boot drill=D                           fault drill: null|text|stack|nx|panic",
 		"  boot stale-key                         test: force one ExitBootServices retry",
+		"  boot late-fail                         test: stop after ExitBootServices",
 		"  -b                                     page the output, a screen at a time",
 		"X: physmap offset, 512 GiB aligned, lower half, default 0xa0000000000 (10 TiB)",
 		"S: physmap page size 4k, 2m or 1g, default 1g (2m if the CPU lacks 1g)",

@@ -43,6 +43,8 @@ typedef struct {
 	bool stale_key;     /* boot stale-key: a test of the firmware quirk path; the stage
 			       changes the memory map between its first GetMemoryMap and
 			       ExitBootServices, so the exit must take its retry path */
+	bool late_fail;     /* boot late-fail: a test of the report of a failure after
+			       ExitBootServices (screen and COM1); the stage stops there */
 	bool offset_set;    /* --offset given (else the caller's default, 10 TiB) */
 	uint64_t offset;
 	bool page_set;      /* --page given (else the caller's default: 1g, or 2m without it) */

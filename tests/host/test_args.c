@@ -499,13 +499,17 @@ TEST(args_boot_drill)
 	CHECK(r.test);
 	CHECK(PARSE(&r, &cpu_1g, "test", "drill=nx"));
 	CHECK_STR(r.drill, "nx");
+	CHECK(PARSE(&r, &cpu_1g, "boot", "drill=panic")); /* a panic before the console */
+	CHECK_STR(r.drill, "panic");
 }
 
 /* An unknown drill, an empty one or two of them are refused before anything boots. */
 TEST(args_boot_drill_refused)
 {
-	REFUSE(&cpu_1g, "drill must be null, text, stack or nx, not 'heap'", "boot", "drill=heap");
-	REFUSE(&cpu_1g, "drill must be null, text, stack or nx, not ''", "boot", "drill=");
+	REFUSE(&cpu_1g, "drill must be null, text, stack, nx or panic, not 'heap'", "boot",
+	       "drill=heap");
+	REFUSE(&cpu_1g, "drill must be null, text, stack, nx or panic, not ''", "boot",
+	       "drill=");
 	REFUSE(&cpu_1g, "drill= given twice", "boot", "drill=null", "drill=text");
 	REFUSE(&cpu_1g, "unexpected argument 'drill=null' for map", "map", "drill=null");
 }
@@ -535,6 +539,21 @@ TEST(args_boot_stale_key_refused)
 	REFUSE(&cpu_1g, "unexpected argument 'stale-key=1' for boot", "boot", "stale-key=1");
 	REFUSE(&cpu_1g, "unexpected argument 'stale-key' for map", "map", "stale-key");
 	REFUSE(&cpu_1g, "unexpected argument 'stale-key' for memmap", "memmap", "stale-key");
+}
+
+/* late-fail (the test of a failure after ExitBootServices) goes with boot, once. */
+TEST(args_boot_late_fail)
+{
+	args_result r;
+	CHECK(PARSE(&r, &cpu_1g, "boot"));
+	CHECK(!r.late_fail);
+	CHECK(PARSE(&r, &cpu_1g, "boot", "late-fail"));
+	CHECK(r.late_fail && !r.stale_key && !r.test);
+	CHECK(PARSE(&r, &cpu_1g, "boot", "stale-key", "LATE-FAIL"));
+	CHECK(r.late_fail && r.stale_key);
+	REFUSE(&cpu_1g, "late-fail given twice", "boot", "late-fail", "late-fail");
+	REFUSE(&cpu_1g, "unexpected argument 'late-fail' for map", "map", "late-fail");
+	REFUSE(&cpu_1g, "unexpected argument 'late-fails' for boot", "boot", "late-fails");
 }
 
 /* Boot options are checked like map's: boot with a bad offset changes nothing. */
