@@ -216,6 +216,7 @@ help:
 	@echo "make image       build/usb.img; make usb DEV=/dev/sdX writes it (checked, asks)"
 	@echo "make run-uboot   boot build/usb.img on U-Boot's UEFI (serial here; Ctrl-A X quits)"
 	@echo "make uboot-test  boot build/usb.img on U-Boot's UEFI and check the report"
+	@echo "make firmware-test  late failures and early panics on screen, GOP choice (OVMF)"
 	@echo "make sign KEY= CERT=  Secure Boot signing; make sb-test boots it under OVMF SB"
 	@echo "make deps        install missing Debian/Ubuntu packages (apt-get, sudo)"
 	@echo "make clean       remove $(BUILD)/"
@@ -367,6 +368,18 @@ selftest-test: all
 quirks-test: all
 	@tests/boot/quirks_test.sh
 # end of firmware quirks section
+
+# ---- firmware state (issue 10): late failures on the screen, U-Boot ---------------------------
+# efi/latefb.c draws the EFI stage's failures after ExitBootServices in the kernel's font.
+#   make firmware-test   OVMF boots: `boot late-fail` (red band and text in a screendump),
+#                        `boot drill=panic` (a panic before the console reaches the screen),
+#                        the GOP on the console-out handle, the first GOP with two screens
+#                        (FIRMWARE_TIMEOUT=120 per boot, one QEMU at a time)
+.PHONY: firmware-test
+EFI_CFLAGS += -I$(BUILD)/kernel/gen
+$(BUILD)/efi/efi/latefb.o: $(FONT_HDR)
+firmware-test: all
+	@FONT_PSF=$(FONT_PSF) tests/boot/firmware_test.sh
 
 # ---- U-Boot, the second UEFI implementation (issue 10) ---------------------------------------
 #   make run-uboot    $(USB_IMG) as an AHCI disk on U-Boot's UEFI (Debian u-boot-qemu,

@@ -13,6 +13,7 @@
 #include "kmem.h"
 #include "kprintf.h"
 #include "paging.h"
+#include "panic_screen.h"
 #include "region.h"
 #include "selftest.h"
 #include "serial.h"
@@ -223,6 +224,7 @@ void kernel_main(uint64_t boot_info_va)
 	bool com1 = serial_init(); /* probes first: no UART must not hang or slow the kernel */
 	kprintf("\nkernel: entry=%p boot_info=%p\n", (void *)&kernel_main, (void *)boot_info_va);
 	const boot_info *bi = check_boot_info(boot_info_va);
+	panic_screen_arm(bi);
 	kprintf("kernel: boot_info_version=%u\n", bi->version);
 	write_cr0(read_cr0() | CR0_WP); /* supervisor writes honour read-only pages */
 	if ((read_cr3() & ~0xfffull) != bi->pml4)

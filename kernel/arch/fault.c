@@ -6,6 +6,7 @@
 #include "cpu.h"
 #include "kmem.h"
 #include "kprintf.h"
+#include "panic_screen.h"
 
 extern char __kernel_start[], __rodata_start[], __data_start[], __kernel_end[];
 
@@ -155,6 +156,7 @@ __attribute__((noreturn)) static void finish(void)
 		kprintf("selftest: unexpected fault, exit=0x%02x\n", DEBUG_EXIT_FAIL);
 		debug_exit(DEBUG_EXIT_FAIL);
 	}
+	panic_screen_start(); /* before the console: start it, it replays the report */
 	kprintf("kernel: halted\n");
 	cpu_halt_forever();
 }

@@ -302,3 +302,8 @@ bool fbcon_start(const boot_info *bi, const pg_space *ks)
 		FONT_WIDTH, FONT_HEIGHT, top, format_name(fb.format), fb.bytes_pp);
 	return true;
 }
+
+bool fbcon_started(void)
+{
+	return started;
+}

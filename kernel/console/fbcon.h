@@ -18,4 +18,7 @@ bool fbcon_start(const boot_info *bi, const pg_space *ks);
  * replay; without a framebuffer it is dropped. Never reads video memory. */
 void fbcon_write(const char *s);
 
+/* True once fbcon_start has run (whether or not it found a framebuffer). */
+bool fbcon_started(void);
+
 #endif

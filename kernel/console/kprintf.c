@@ -7,6 +7,7 @@
 
 #include "cpu.h"
 #include "fbcon.h"
+#include "panic_screen.h"
 #include "serial.h"
 
 typedef struct {
@@ -165,6 +166,7 @@ void kpanic(const char *fmt, ...)
 {
 	char line[256];
 	va_list ap;
+	panic_screen_start(); /* a panic before the console still reaches the screen */
 	va_start(ap, fmt);
 	kvsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
