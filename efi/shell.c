@@ -380,7 +380,8 @@ static EFI_STATUS cmd_current(pager *p, const args_result *a, const facts *f)
 		return EFI_UNSUPPORTED;
 	}
 	pg_space s = {
-		.pml4 = pg_pa(cr3 & 0x000ffffffffff000ull),
+		.root = pg_pa(cr3 & 0x000ffffffffff000ull),
+		.levels = 4,
 		.phys_offset = 0,
 		.has_nx = (efer & EFER_NXE) != 0,
 		.has_1g = f->has_1g,

@@ -85,7 +85,7 @@ static uint64_t tsc_us(const boot_info *bi, uint64_t ticks)
 
 static void report_paging(const boot_info *bi)
 {
-	uint64_t counts[4];
+	uint64_t counts[5];
 	kprintf("physmap: offset=%p\n", (void *)bi->phys_offset);
 	kprintf("physmap: end=%p\n", (void *)bi->physmap_end);
 	kprintf("physmap: page_size=%s\n", bi->physmap_page_shift == 30 ? "1G" : "2M");
@@ -236,7 +236,8 @@ void kernel_main(uint64_t boot_info_va)
 	kprintf("kernel: boot_info_version=%u\n", bi->version);
 	write_cr0(read_cr0() | CR0_WP); /* supervisor writes honour read-only pages */
 
-	kspace.pml4 = pg_pa(bi->pml4);
+	kspace.root = pg_pa(bi->pml4);
+	kspace.levels = 4;
 	kspace.phys_offset = bi->phys_offset;
 	kspace.has_nx = (bi->cpu_features & BOOT_CPU_NX) != 0;
 	kspace.has_1g = (bi->cpu_features & BOOT_CPU_1G) != 0;

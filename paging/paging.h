@@ -11,7 +11,7 @@
 /* Errors. Every call returns one; a call that fails changes nothing. */
 typedef enum {
 	PG_OK = 0,
-	PG_ERR_NOT_CANONICAL,   /* virtual address is not sign-extended from bit 47 */
+	PG_ERR_NOT_CANONICAL,   /* virtual address not sign-extended from bit 47 (57 in 5 levels) */
 	PG_ERR_NOT_ALIGNED,     /* address or length not a multiple of the page size */
 	PG_ERR_ALREADY_MAPPED,  /* a leaf already maps (part of) the range */
 	PG_ERR_HUGE_PAGE,       /* a huge page is in the way of the operation */
@@ -36,12 +36,14 @@ static inline pg_vaddr pg_va(uint64_t a) { pg_vaddr v = { a }; return v; }
 typedef enum { PG_4K = 0, PG_2M = 1, PG_1G = 2 } pg_size;
 #define PG_SIZE_COUNT 3
 
-/* Level numbering follows the hardware: 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT. */
+/* Level numbering follows the hardware: 5 = PML5, 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT.
+ * Leaves exist at levels 1..3 only (no 512 GiB pages). */
 static inline unsigned pg_size_shift(pg_size s) { return 12u + 9u * (unsigned)s; }
 static inline uint64_t pg_size_bytes(pg_size s) { return 1ull << pg_size_shift(s); }
 static inline unsigned pg_size_level(pg_size s) { return 1u + (unsigned)s; }
 const char *pg_size_name(pg_size s); /* "4K", "2M", "1G" */
 
+/* Canonical in 4-level paging (48 bits). pg_space_canonical() follows a handle's width. */
 static inline bool pg_is_canonical(uint64_t va)
 {
 	uint64_t top = va >> 47;
@@ -83,7 +85,8 @@ typedef void (*pg_flush_fn)(void *ctx, pg_vaddr start, uint64_t length);
 
 /* The address-space handle. Every table access goes through pg_table(). */
 typedef struct {
-	pg_paddr pml4;
+	pg_paddr root;          /* the top table: PML4 (levels 4) or PML5 (levels 5) */
+	unsigned levels;        /* 4 (48-bit addresses) or 5 (57-bit, CR4.LA57) */
 	uint64_t phys_offset;   /* pointer = phys + phys_offset (mod 2^64) */
 	bool has_nx;            /* EFER.NXE usable: set XD on non-executable leaves */
 	bool has_1g;            /* CPUID 8000_0001h:EDX[26] */
@@ -97,7 +100,7 @@ typedef struct {
 	 * checked against the level-2 entry it came from. Zero is empty, so build handles
 	 * with pg_space_init/pg_space_attach (or zero them) and share them by pointer. */
 	uint64_t walk_key;      /* (va >> 21) + 1 of the cached 2 MiB region, 0 = empty */
-	uint64_t walk_pml4;     /* the PML4 it was walked from */
+	uint64_t walk_root;     /* the top table it was walked from */
 	uint64_t *walk_l2e;     /* the level-2 entry that points at the table */
 	uint64_t walk_l2v;      /* that entry's value when cached */
 	uint64_t *walk_table;   /* the table itself, through phys_offset */
@@ -108,17 +111,26 @@ static inline uint64_t *pg_table(const pg_space *s, pg_paddr table)
 	return (uint64_t *)(uintptr_t)(table.pa + s->phys_offset);
 }
 
-/* Sets up a handle over a fresh, zeroed PML4 taken from frames. */
+/* Whether va is sign-extended from the top bit of the handle's width (47 or 56). */
+static inline bool pg_space_canonical(const pg_space *s, uint64_t va)
+{
+	unsigned sh = 64 - (12 + 9 * s->levels);
+	return (uint64_t)((int64_t)(va << sh) >> sh) == va;
+}
+
+/* Sets up a handle over a fresh, zeroed top table taken from frames. levels is 4 or 5
+ * (anything else: PG_ERR_BAD_ARG). */
 pg_err pg_space_init(pg_space *s, pg_frames *frames, uint64_t phys_offset,
-		     bool has_nx, bool has_1g, unsigned phys_bits);
+		     bool has_nx, bool has_1g, unsigned phys_bits, unsigned levels);
 
 /* Sets up a handle over tables that already exist (the kernel adopting what the EFI
- * stage built, or the firmware's tables for reading). frames may be NULL. */
-pg_err pg_space_attach(pg_space *s, pg_paddr pml4, pg_frames *frames, uint64_t phys_offset,
-		       bool has_nx, bool has_1g, unsigned phys_bits);
+ * stage built, or the firmware's tables for reading); root is their PML4 or PML5 as
+ * levels says. frames may be NULL. */
+pg_err pg_space_attach(pg_space *s, pg_paddr root, pg_frames *frames, uint64_t phys_offset,
+		       bool has_nx, bool has_1g, unsigned phys_bits, unsigned levels);
 
 /* Gives back every table frame of the lower and upper halves that the handle owns,
- * including the PML4. Leaves' frames are the caller's and are not touched. */
+ * including the top table. Leaves' frames are the caller's and are not touched. */
 void pg_space_destroy(pg_space *s);
 
 /* The result of a walk: what translate saw at each level it visited. */
@@ -127,9 +139,9 @@ typedef struct {
 	pg_size size;           /* page size of the leaf */
 	unsigned flags;         /* effective PG_* flags: W and U only if every level allows,
 				   X unless some level sets XD (always X without NX) */
-	unsigned levels;        /* how many levels were read: 1..4 */
-	unsigned stop_level;    /* PG_ERR_NOT_MAPPED: the level (4..1) whose entry is empty */
-	struct { unsigned index; uint64_t entry; } walk[4]; /* walk[0] = level 4, ... */
+	unsigned levels;        /* how many levels were read: 1..5 */
+	unsigned stop_level;    /* PG_ERR_NOT_MAPPED: the level (5..1) whose entry is empty */
+	struct { unsigned index; uint64_t entry; } walk[5]; /* walk[0] = the top level, ... */
 } pg_translation;
 
 /* Walks the tables for va. PG_ERR_NOT_CANONICAL, PG_ERR_NOT_MAPPED (stop_level and the
@@ -192,7 +204,8 @@ typedef struct {
 typedef bool (*pg_walk_fn)(void *ctx, const pg_range *r);
 pg_err pg_walk(const pg_space *s, pg_vaddr virt, uint64_t length, pg_walk_fn fn, void *ctx);
 
-/* Counts table frames per level (index 0 = level 1 ... 3 = level 4) reachable from the PML4. */
-void pg_count_tables(const pg_space *s, uint64_t counts[4]);
+/* Counts table frames per level (index 0 = level 1 ... 4 = level 5) reachable from the
+ * top table; counts[4] is 0 in 4-level mode. */
+void pg_count_tables(const pg_space *s, uint64_t counts[5]);
 
 #endif
