@@ -95,11 +95,12 @@ typedef struct {
 	pg_flush_fn flush;      /* may be NULL */
 	void *flush_ctx;
 	/* Private: the level-1 table pg_map last walked to, a software copy of the CPU's
-	 * paging-structure caches so that mapping page after page skips the walk. Every
-	 * operation through this handle that unlinks a table empties it, and a hit is
-	 * checked against the level-2 entry it came from. Zero is empty, so build handles
-	 * with pg_space_init/pg_space_attach (or zero them) and share them by pointer. */
+	 * paging-structure caches so that mapping page after page skips the walk. A hit
+	 * needs the same top table, the level-2 entry it came from unchanged, and no table
+	 * unlinked since by any handle in the program (a count pt.c keeps, so that a second
+	 * handle, a copy or a re-attach on the same tables cannot leave it stale). */
 	uint64_t walk_key;      /* (va >> 21) + 1 of the cached 2 MiB region, 0 = empty */
+	uint64_t walk_gen;      /* the unlink count when cached */
 	uint64_t walk_root;     /* the top table it was walked from */
 	uint64_t *walk_l2e;     /* the level-2 entry that points at the table */
 	uint64_t walk_l2v;      /* that entry's value when cached */

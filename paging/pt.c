@@ -165,6 +165,13 @@ static unsigned effective(const pg_space *s, uint64_t e, unsigned level, rights 
 
 /* ------------------------------------------------------------------ frames */
 
+/* Counts every unlinking of table frames (given back or abandoned) by any handle in
+ * this program. A walk cache entry is good only while the count it saw is current, so
+ * tables unlinked through another handle on the same tables - whose frames may come
+ * back in the same roles, with the same entry values - can never be written through a
+ * stale cache. Plain, not atomic: like the tables, one CPU at a time. */
+static uint64_t unlink_count = 1;
+
 static void release(pg_space *s, uint64_t list);
 
 /* Takes n frames from the source, all or none, chained through their first word.
@@ -194,8 +201,10 @@ static pg_err reserve(pg_space *s, uint64_t n, uint64_t *list)
  * chain holds unlinked tables, so the walk cache may point into one: empty it. */
 static void release(pg_space *s, uint64_t list)
 {
-	if (list != NONE)
+	if (list != NONE) {
 		s->walk_key = 0;
+		unlink_count++;
+	}
 	while (list != NONE) {
 		uint64_t next = *tab(s, list);
 		if (s->frames && s->frames->free)
@@ -300,6 +309,7 @@ void pg_space_destroy(pg_space *s)
 	destroy_tables(s, s->root.pa, s->levels);
 	s->root = pg_pa(0);
 	s->walk_key = 0;
+	unlink_count++;
 }
 
 static void count_tables(const pg_space *s, uint64_t phys, unsigned level, uint64_t counts[5])
@@ -463,6 +473,7 @@ static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64
 	if (level == leaf && !present(*slot)) { /* every table is there */
 		if (leaf == 1) {
 			s->walk_key = (va >> 21) + 1;
+			s->walk_gen = unlink_count;
 			s->walk_root = s->root.pa;
 			s->walk_l2e = l2e;
 			s->walk_l2v = *l2e;
@@ -514,8 +525,8 @@ pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned
 	 * The key holds every bit of va above 21, so a hit is canonical; the other checks
 	 * of map_checked are repeated, and the level-2 entry must still point there. */
 	if (size == PG_4K && s && s->walk_key == (va >> 21) + 1 && !(flags & ~PG_FLAGS_ALL) &&
-	    !((va | pa) & 4095) && !(pa >> s->phys_bits) && s->walk_root == s->root.pa &&
-	    *s->walk_l2e == s->walk_l2v) {
+	    !((va | pa) & 4095) && !(pa >> s->phys_bits) && s->walk_gen == unlink_count &&
+	    s->walk_root == s->root.pa && *s->walk_l2e == s->walk_l2v) {
 		uint64_t *slot = &s->walk_table[index_of(va, 1)];
 		if (!present(*slot)) {
 			uint64_t nx = s->has_nx & !(flags & PG_X);
