@@ -18,7 +18,7 @@ typedef enum {
 	PG_ERR_NO_FRAMES,       /* the frame source ran dry */
 	PG_ERR_NOT_MAPPED,      /* nothing maps the address */
 	PG_ERR_BAD_FRAME,       /* physical address beyond the CPU's width or misaligned */
-	PG_ERR_BAD_ARG,         /* zero length, overflow, unknown flag or size, NULL */
+	PG_ERR_BAD_ARG,         /* zero length, overflow, unknown flag or size, NULL or empty handle */
 	PG_ERR_UNSUPPORTED,     /* e.g. 1 GiB pages on a CPU without them */
 	PG_ERR_DOUBLE_FREE,     /* frame allocator: the frame is already free */
 	PG_ERR_NOT_OWNED,       /* frame allocator: the frame is not one it manages */
@@ -131,7 +131,9 @@ pg_err pg_space_attach(pg_space *s, pg_paddr root, pg_frames *frames, uint64_t p
 		       bool has_nx, bool has_1g, unsigned phys_bits, unsigned levels);
 
 /* Gives back every table frame of the lower and upper halves that the handle owns,
- * including the top table. Leaves' frames are the caller's and are not touched. */
+ * including the top table (wherever it is, physical page 0 too). Leaves' frames are the
+ * caller's and are not touched. The handle is left empty (levels 0): destroying it
+ * again, or a zeroed handle, does nothing. */
 void pg_space_destroy(pg_space *s);
 
 /* The result of a walk: what translate saw at each level it visited. */

@@ -302,12 +302,15 @@ static void destroy_tables(pg_space *s, uint64_t phys, unsigned level)
 		s->frames->free(s->frames->ctx, pg_pa(phys));
 }
 
+/* levels == 0 marks a handle without tables (zeroed, or destroyed): physical page 0
+ * is a valid table frame, so the root address cannot say it. */
 void pg_space_destroy(pg_space *s)
 {
-	if (!s || s->root.pa == 0)
+	if (!s || s->levels == 0)
 		return;
 	destroy_tables(s, s->root.pa, s->levels);
 	s->root = pg_pa(0);
+	s->levels = 0;
 	s->walk_key = 0;
 	unlink_count++;
 }
@@ -373,9 +376,11 @@ static inline __attribute__((always_inline)) pg_err translate_from(const pg_spac
 
 pg_err pg_translate(const pg_space *s, pg_vaddr vaddr, pg_translation *out)
 {
+	if (s->levels == 4)
+		return translate_from(s, vaddr.va, out, 4);
 	if (s->levels == 5)
 		return translate_from(s, vaddr.va, out, 5);
-	return translate_from(s, vaddr.va, out, 4);
+	return PG_ERR_BAD_ARG; /* a destroyed or zeroed handle */
 }
 
 /* ------------------------------------------------------------------ map */
@@ -385,8 +390,8 @@ static pg_err check_map_args(const pg_space *s, uint64_t va, uint64_t pa, uint64
 			     unsigned flags, pg_size size, uint64_t align)
 {
 	uint64_t last = va + length - 1;
-	if (!s || (unsigned)size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL) || length == 0 ||
-	    last < va)
+	if (!s || !s->levels || (unsigned)size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL) ||
+	    length == 0 || last < va)
 		return PG_ERR_BAD_ARG;
 	if (size == PG_1G && !s->has_1g)
 		return PG_ERR_UNSUPPORTED;
@@ -497,7 +502,7 @@ static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, ui
 {
 	/* The checks of check_map_args, cut down for one aligned page: it cannot wrap, and
 	 * if its first byte is canonical so is its last. This path is hot. */
-	if (!s || (unsigned)size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL))
+	if (!s || !s->levels || (unsigned)size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL))
 		return PG_ERR_BAD_ARG;
 	if (size == PG_1G && !s->has_1g)
 		return PG_ERR_UNSUPPORTED;
@@ -690,7 +695,7 @@ static pg_err find_leaf(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t
 /* find_leaf for a page argument: the checks pg_unmap and pg_split share, in their order. */
 static pg_err leaf_of_page(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t path[6])
 {
-	if (!s)
+	if (!s || !s->levels)
 		return PG_ERR_BAD_ARG;
 	if (!pg_space_canonical(s, va))
 		return PG_ERR_NOT_CANONICAL;
@@ -731,7 +736,7 @@ pg_err pg_unmap(pg_space *s, pg_vaddr page, pg_paddr *frame, pg_size *size)
 static pg_err check_range(const pg_space *s, uint64_t va, uint64_t length)
 {
 	uint64_t last = va + length - 1;
-	if (!s || length == 0 || last < va)
+	if (!s || !s->levels || length == 0 || last < va)
 		return PG_ERR_BAD_ARG;
 	if (!canonical_range(s, va, last))
 		return PG_ERR_NOT_CANONICAL;
@@ -951,7 +956,7 @@ static void walk_table(walk_state *w, uint64_t phys, unsigned level, uint64_t ba
 pg_err pg_walk(const pg_space *s, pg_vaddr virt, uint64_t length, pg_walk_fn fn, void *ctx)
 {
 	uint64_t va = virt.va, last = length ? va + length - 1 : ~0ull;
-	if (!s || !fn || last < va)
+	if (!s || !s->levels || !fn || last < va)
 		return PG_ERR_BAD_ARG;
 	if (!pg_space_canonical(s, va) || !pg_space_canonical(s, last))
 		return PG_ERR_NOT_CANONICAL;

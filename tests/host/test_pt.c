@@ -1919,3 +1919,30 @@ PT_TEST(walk_cache_survives_a_second_handle_unlinking_tables)
 	CHECK_ERR(pg_translate(&b, pg_va(other + 2 * MIB + 4 * 4096), &t), PG_ERR_NOT_MAPPED);
 	fx_down(&f);
 }
+
+/* Defect 2: a top table at physical address 0 (firmware maps mark page 0 usable) is an
+ * address space like any other: destroy gives it back with everything below it. */
+PT_TEST(destroy_gives_back_a_root_at_physical_zero)
+{
+	fx f;
+	memset(&f, 0, sizeof(f));
+	sim_init(&f.ram, 16 * MIB);
+	f.ram.base = 0; /* the first frame handed out is physical page 0 */
+	f.frames = *sim_frames(&f.ram);
+	CHECK_ERR(pg_space_init(&f.s, &f.frames, sim_offset(&f.ram), true, true, 52, lv), PG_OK);
+	CHECK_EQ(f.s.root.pa, 0);
+	map_ok(&f, va_of(3, 5, 7, 9), F4K, PG_4K, PG_W);
+	CHECK_EQ(sim_outstanding(&f.ram), T(4));
+	pg_space_destroy(&f.s);
+	CHECK_EQ(sim_outstanding(&f.ram), 0);
+	pg_space_destroy(&f.s); /* a destroyed handle is empty: nothing is given back twice */
+	CHECK_EQ(sim_outstanding(&f.ram), 0);
+	pg_translation t; /* and it refuses work instead of walking from page 0 */
+	CHECK_ERR(pg_translate(&f.s, pg_va(va_of(3, 5, 7, 9)), &t), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_map(&f.s, pg_va(va_of(3, 5, 7, 9)), pg_pa(F4K), PG_4K, 0, NULL), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_unmap(&f.s, pg_va(va_of(3, 5, 7, 9)), NULL, NULL), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_unmap_range(&f.s, pg_va(0), 4096, NULL), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_map_range(&f.s, pg_va(0), pg_pa(0), 4096, 0, PG_4K), PG_ERR_BAD_ARG);
+	CHECK_EQ(sim_outstanding(&f.ram), 0);
+	sim_destroy(&f.ram);
+}
