@@ -69,7 +69,9 @@ static inline bool pg_is_canonical(uint64_t va)
 uint64_t pg_pat_value(void);
 
 /* Where page-table frames come from. alloc returns false when none is left; the
- * frame need not be zeroed (the library zeroes what it uses). free may be NULL:
+ * frame need not be zeroed (the library zeroes what it uses). A frame alloc gets wrong
+ * (misaligned, beyond phys_bits) fails the call with PG_ERR_BAD_FRAME and goes back
+ * through free exactly as it came, with the frames taken before it. free may be NULL:
  * then tables that become empty stay linked, except where a huge leaf replaces a
  * subtree of empty tables: those frames are then abandoned, since nothing can take
  * them back. */

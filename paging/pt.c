@@ -175,17 +175,21 @@ static uint64_t unlink_count = 1;
 static void release(pg_space *s, uint64_t list);
 
 /* Takes n frames from the source, all or none, chained through their first word.
- * A frame the source gets wrong (misaligned, beyond phys_bits) is refused, not used. */
+ * A frame the source gets wrong (misaligned, beyond phys_bits) is refused, not used,
+ * and handed back to the source as it came, with the others: no frame is kept. */
 static pg_err reserve(pg_space *s, uint64_t n, uint64_t *list)
 {
 	*list = NONE;
 	for (uint64_t i = 0; i < n; i++) {
 		pg_paddr f;
 		pg_err err = PG_OK;
-		if (!s->frames || !s->frames->alloc(s->frames->ctx, &f))
+		if (!s->frames || !s->frames->alloc(s->frames->ctx, &f)) {
 			err = PG_ERR_NO_FRAMES;
-		else if ((f.pa & 4095) || (f.pa >> s->phys_bits))
+		} else if ((f.pa & 4095) || (f.pa >> s->phys_bits)) {
 			err = PG_ERR_BAD_FRAME;
+			if (s->frames->free)
+				s->frames->free(s->frames->ctx, f);
+		}
 		if (err != PG_OK) {
 			release(s, *list);
 			*list = NONE;

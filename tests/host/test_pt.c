@@ -1946,3 +1946,61 @@ PT_TEST(destroy_gives_back_a_root_at_physical_zero)
 	CHECK_EQ(sim_outstanding(&f.ram), 0);
 	sim_destroy(&f.ram);
 }
+
+/* A frame source that hands out one wrong frame (bits added to a good one) at the
+ * bad_at-th allocation, and counts the wrong frames that come back. */
+typedef struct {
+	simram *ram;
+	long bad_at;
+	uint64_t bad_bits, back;
+} bad_source;
+
+static bool bad_alloc(void *ctx, pg_paddr *frame)
+{
+	bad_source *b = ctx;
+	if (!sim_frames(b->ram)->alloc(b->ram, frame))
+		return false;
+	if (b->bad_at-- == 0)
+		frame->pa |= b->bad_bits;
+	return true;
+}
+
+static void bad_free(void *ctx, pg_paddr frame)
+{
+	bad_source *b = ctx;
+	if (frame.pa & b->bad_bits) {
+		b->back++;
+		frame.pa &= ~b->bad_bits;
+	}
+	sim_frames(b->ram)->free(b->ram, frame);
+}
+
+/* Defect 4: a frame the source hands out and the library refuses (misaligned, or beyond
+ * phys_bits) goes back to the source with the others: no frame is kept. */
+PT_TEST(refused_frames_go_back_to_the_source)
+{
+	uint64_t bads[2] = { 8, 1ull << 47 };
+	for (unsigned k = 0; k < 2; k++)
+		for (long at = 0; at < 3; at++) {
+			fx f;
+			fx_up_with(&f, true, true, 46);
+			bad_source b = { &f.ram, at, bads[k], 0 };
+			pg_frames src = { bad_alloc, bad_free, &b };
+			f.s.frames = &src;
+			CHECK_UNCHANGED(&f, pg_map(&f.s, pg_va(va_of(3, 5, 7, 9)), pg_pa(F4K), PG_4K,
+						   PG_W, NULL), PG_ERR_BAD_FRAME);
+			CHECK_EQ(b.back, 1);
+			CHECK_EQ(sim_outstanding(&f.ram), 1);
+			f.s.frames = &f.frames;
+			fx_down(&f);
+		}
+	simram ram;
+	pg_space s;
+	sim_init(&ram, 16 * MIB);
+	bad_source b = { &ram, 0, 8, 0 };
+	pg_frames src = { bad_alloc, bad_free, &b };
+	CHECK_ERR(pg_space_init(&s, &src, sim_offset(&ram), true, true, 46, lv), PG_ERR_BAD_FRAME);
+	CHECK_EQ(b.back, 1);
+	CHECK_EQ(sim_outstanding(&ram), 0);
+	sim_destroy(&ram);
+}
