@@ -185,7 +185,10 @@ pg_err pg_unmap_range(pg_space *s, pg_vaddr virt, uint64_t length, uint64_t *pag
 /* Sets the flags of every leaf inside [virt, virt+length). Every page of the range must
  * be mapped (else PG_ERR_NOT_MAPPED) and no huge page may cross either end (HUGE_PAGE);
  * the first problem in address order wins. Argument errors as pg_unmap_range, then
- * BAD_ARG for unknown flags. Frames and the accessed/dirty bits are kept. */
+ * BAD_ARG for unknown flags. It rewrites what PG_* flags express (W, U, G, the cache
+ * type's PWT/PCD/PAT, XD) and keeps the rest of each leaf: its frame, accessed and dirty
+ * (bits 5, 6), the software-available bits 9-11 and 52-58 and the protection key
+ * (bits 59-62), as pg_split does. */
 pg_err pg_protect(pg_space *s, pg_vaddr virt, uint64_t length, unsigned flags);
 
 /* Replaces the huge leaf (2 MiB or 1 GiB) that starts at page with a table of 512 leaves

@@ -842,7 +842,11 @@ static pg_err protect_check(const pg_space *s, uint64_t phys, unsigned level, ui
 	return PG_OK;
 }
 
-/* Rewrites every leaf inside [a, b] with flags, keeping its frame and A/D bits. */
+/* What pg_protect keeps of a leaf besides its frame: accessed and dirty (the CPU's
+ * record), the software-available bits and the protection key. */
+#define PROTECT_KEEPS (PTE_A | PTE_D | PTE_SOFT_LO | PTE_SOFT_HI | PTE_PKEY)
+
+/* Rewrites every leaf inside [a, b] with flags, keeping its frame and PROTECT_KEEPS. */
 static void protect_commit(pg_space *s, uint64_t phys, unsigned level, uint64_t base,
 			   uint64_t a, uint64_t b, unsigned flags)
 {
@@ -851,7 +855,7 @@ static void protect_commit(pg_space *s, uint64_t phys, unsigned level, uint64_t 
 		uint64_t e = t[i], ev = entry_va(s, base, i, level);
 		if (is_leaf(e, level)) {
 			t[i] = leaf_entry(s, leaf_addr(e, level), flags, level) |
-			       (e & (PTE_A | PTE_D));
+			       (e & PROTECT_KEEPS);
 			continue;
 		}
 		protect_commit(s, e & PTE_ADDR, level - 1, ev, max_u64(a, ev),

@@ -2004,3 +2004,29 @@ PT_TEST(refused_frames_go_back_to_the_source)
 	CHECK_EQ(sim_outstanding(&ram), 0);
 	sim_destroy(&ram);
 }
+
+/* Defect 5: protect rewrites what the PG_* flags say (W, U, G, cache type, XD) and keeps
+ * the rest of a leaf: its frame, A and D, the software-available bits 9-11 and 52-58
+ * and the protection key (bits 59-62), on 4 KiB and on huge leaves. */
+PT_TEST(protect_keeps_software_bits_key_and_accessed_dirty)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t keep = B_A | B_D | (7ull << 9) | (0x7full << 52) | (0xfull << 59);
+	uint64_t v4 = va_of(3, 5, 7, 9), v2 = va_of(3, 5, 8, 0);
+	map_ok(&f, v4, F4K, PG_4K, PG_W);
+	map_ok(&f, v2, F2M, PG_2M, PG_W);
+	table_at(&f, v4, 1)[idx(v4, 1)] |= keep;
+	table_at(&f, v2, 2)[idx(v2, 2)] |= keep;
+	CHECK_ERR(pg_protect(&f.s, pg_va(v4), 4096, PG_U | PG_G | PG_CACHE_WC), PG_OK);
+	CHECK_ERR(pg_protect(&f.s, pg_va(v2), 2 * MIB, PG_X | PG_CACHE_UC), PG_OK);
+	CHECK_EQ(ent(&f, v4, 1), F4K | keep | B_P | B_U | B_G | B_PAT4K | B_XD);
+	CHECK_EQ(ent(&f, v2, 2), F2M | keep | B_P | B_PS | B_PWT | B_PCD);
+	/* and back: only the flag bits move */
+	CHECK_ERR(pg_protect(&f.s, pg_va(v4), 4096, PG_W), PG_OK);
+	CHECK_EQ(ent(&f, v4, 1), F4K | keep | B_P | B_W | B_XD);
+	/* split keeps them too, into every smaller leaf */
+	CHECK_ERR(pg_split(&f.s, pg_va(v2)), PG_OK);
+	CHECK_EQ(ent(&f, v2 + 511 * 4096ull, 1), (F2M + 511 * 4096ull) | keep | B_P | B_PWT | B_PCD);
+	fx_down(&f);
+}
