@@ -10,7 +10,6 @@
 
 #define MAX_ARGS    48          /* words on a command line (more is an error) */
 #define ARG_BYTES   1024        /* their ASCII text, NULs included */
-#define PROMPT_100NS 10000000   /* the start-up prompt waits 1 s */
 #define GIB         (1ull << 30)
 
 /* ------------------------------------------------------------------ output */
@@ -134,6 +133,7 @@ static uint64_t phys_top(const facts *f)
 
 static char arg_text[ARG_BYTES];
 static const char *arg_v[MAX_ARGS];
+static bool shell_started; /* the EFI shell started this image (it gave us argv) */
 
 /* Appends one CHAR16 word as ASCII. Printable ASCII only: anything else could not be
  * typed back and is refused with its position. */
@@ -213,7 +213,7 @@ static EFI_STATUS read_command_line(EFI_HANDLE image, const facts *f, int *argc,
 	EFI_STATUS st = EFI_SUCCESS;
 
 	*argc = 0;
-	*have_line = n >= 1;
+	*have_line = shell_started = n >= 1;
 	for (INTN i = 1; i < n && !EFI_ERROR(st); i++)
 		st = add_word(argv[i], StrLen(argv[i]), argc, &used, (int)i);
 	if (n >= 1 || EFI_ERROR(st) || !f->li)
@@ -445,27 +445,19 @@ static void boot_settings(const args_result *a, const facts *f, shell_boot *opt)
 
 /* ------------------------------------------------------------------ start-up prompt */
 
-/* Offers `i` for 1 s; any other key, or none, boots. */
-static bool prompt_wanted(void)
+/* True when a key waits in the firmware's input buffer: one typed at any time since power-on
+ * that the firmware did not take for itself. One look, no wait: a boot without a key
+ * costs nothing. The buffer is emptied so that those keys do not land in the prompt. */
+static bool key_pressed(void)
 {
-	EFI_EVENT timer, events[2];
 	EFI_INPUT_KEY key;
-	UINTN index = 1;
-	bool wanted = false;
-
-	if (EFI_ERROR(uefi_call_wrapper(BS->CreateEvent, 5, EVT_TIMER, 0, NULL, NULL, &timer)))
-		return false;
-	while (!EFI_ERROR(uefi_call_wrapper(ST->ConIn->ReadKeyStroke, 2, ST->ConIn, &key)))
-		; /* keys typed before the offer do not count */
-	Print(L"efi: press i within 1 s to inspect before boot\n");
-	uefi_call_wrapper(BS->SetTimer, 3, timer, TimerRelative, (UINT64)PROMPT_100NS);
-	events[0] = ST->ConIn->WaitForKey;
-	events[1] = timer;
-	if (!EFI_ERROR(uefi_call_wrapper(BS->WaitForEvent, 3, 2, events, &index)) && index == 0 &&
-	    !EFI_ERROR(uefi_call_wrapper(ST->ConIn->ReadKeyStroke, 2, ST->ConIn, &key)))
-		wanted = key.UnicodeChar == 'i' || key.UnicodeChar == 'I';
-	uefi_call_wrapper(BS->CloseEvent, 1, timer);
-	return wanted;
+	bool any = false;
+	for (int i = 0; i < 64; i++) {
+		if (EFI_ERROR(uefi_call_wrapper(ST->ConIn->ReadKeyStroke, 2, ST->ConIn, &key)))
+			break;
+		any = true;
+	}
+	return any;
 }
 
 /* Reads one line with echo and backspace into line[cap]. */
@@ -491,11 +483,21 @@ static UINTN read_line(CHAR16 *line, UINTN cap)
 	}
 }
 
-/* The commands without a shell: one line at a time until boot (or test). */
-static EFI_STATUS prompt_loop(const facts *f, shell_boot *opt)
+static bool is_exit(int argc)
+{
+	return argc == 1 && (fmt_streq_nocase(arg_v[0], "exit") || fmt_streq_nocase(arg_v[0], "quit"));
+}
+
+/* The commands at a prompt, one line at a time, until boot (or test): EFI_SUCCESS with
+ * *boot set. `exit` returns EFI_SUCCESS with *boot clear: to the shell when one started
+ * the image, else to the firmware, which tries its next boot option. A wrong line gets
+ * one line of reason and a hint, not the whole usage. */
+static EFI_STATUS prompt_loop(const facts *f, shell_boot *opt, bool *boot, bool from_shell)
 {
 	static CHAR16 line[256];
-	Print(L"efi: inspect: the commands of `kernel.efi help`; boot (or test) continues\n");
+	Print(L"efi: inspect: the commands of `kernel.efi help`; boot (or test) continues, "
+	      L"exit returns to the %s\n", from_shell ? L"shell" : L"firmware");
+	*boot = false;
 	for (;;) {
 		int argc = 0;
 		UINTN used = 0;
@@ -504,10 +506,19 @@ static EFI_STATUS prompt_loop(const facts *f, shell_boot *opt)
 		UINTN n = read_line(line, sizeof(line) / sizeof(line[0]));
 		if (n == 0)
 			continue;
-		if (EFI_ERROR(split_line(line, n, &argc, &used)) || EFI_ERROR(parse(argc, f, &a)))
+		if (EFI_ERROR(split_line(line, n, &argc, &used)))
 			continue;
+		if (is_exit(argc)) {
+			Print(L"efi: inspect: exit, back to the %s\n", from_shell ? L"shell" : L"firmware");
+			return EFI_SUCCESS;
+		}
+		if (!args_parse(argc, arg_v, &(args_env){ f->has_1g, phys_top(f) }, &a)) {
+			Print(L"kernel.efi: error: %a (help lists the commands)\n", a.error);
+			continue;
+		}
 		if (argc > 0 && a.cmd == ARGS_BOOT) {
 			boot_settings(&a, f, opt);
+			*boot = true;
 			return EFI_SUCCESS;
 		}
 		run(&a, f);
@@ -533,7 +544,15 @@ EFI_STATUS shell_main(EFI_HANDLE image, shell_boot *opt, bool *boot)
 	if (!have_line) {
 		boot_settings(&(args_result){ .cmd = ARGS_BOOT }, &f, opt);
 		*boot = true;
-		return prompt_wanted() ? prompt_loop(&f, opt) : EFI_SUCCESS;
+		if (!key_pressed())
+			return EFI_SUCCESS;
+		Print(L"efi: a key was pressed: inspect before boot\n");
+		return prompt_loop(&f, opt, boot, false);
+	}
+	/* `inspect` (typed in the shell or a boot option's load options): the prompt now. */
+	if (argc == 1 && fmt_streq_nocase(arg_v[0], "inspect")) {
+		boot_settings(&(args_result){ .cmd = ARGS_BOOT }, &f, opt);
+		return prompt_loop(&f, opt, boot, shell_started);
 	}
 	if (EFI_ERROR((st = parse(argc, &f, &a))))
 		return st;
