@@ -4,6 +4,7 @@
  * print is formatted by efi/pure/report.c; what they accept is efi/pure/args.c. */
 #include "shell.h"
 
+#include "addrs.h"
 #include "args.h"
 #include "memmap.h"
 #include "report.h"
@@ -11,6 +12,7 @@
 #define MAX_ARGS    48          /* words on a command line (more is an error) */
 #define ARG_BYTES   1024        /* their ASCII text, NULs included */
 #define GIB         (1ull << 30)
+#define TOUR_PAGE   0x00000deadbeaf000ull /* the tour's example page (kernel/tour/tour.h) */
 
 /* ------------------------------------------------------------------ output */
 
@@ -99,6 +101,8 @@ static void read_facts(EFI_HANDLE image, facts *f)
 	f->code = (uint64_t)(UINTN)shell_main;
 }
 
+static UINTN memmap_alloc; /* bytes of the pool buffer get_memmap allocated last */
+
 /* The live memory map in a pool buffer the caller frees. */
 static EFI_STATUS get_memmap(void **map, UINTN *size, UINTN *desc_size)
 {
@@ -111,6 +115,7 @@ static EFI_STATUS get_memmap(void **map, UINTN *size, UINTN *desc_size)
 	if (st != EFI_BUFFER_TOO_SMALL)
 		return EFI_ERROR(st) ? st : EFI_DEVICE_ERROR;
 	*size += 8 * *desc_size; /* the pool allocation itself may split a descriptor */
+	memmap_alloc = *size;
 	if (!(*map = AllocatePool(*size)))
 		return EFI_OUT_OF_RESOURCES;
 	st = uefi_call_wrapper(BS->GetMemoryMap, 5, size, *map, &key, desc_size, &version);
@@ -273,7 +278,10 @@ static EFI_STATUS cmd_memmap(pager *p, const facts *f)
 	fmt_str(&l, "this image holds loader-code pages=");
 	fmt_dec(&l, (f->image_size + 4095) / 4096);
 	fmt_str(&l, " loader-data pages=");
-	fmt_dec(&l, (size + 4095) / 4096 + 1); /* this buffer, and the pool page around it */
+	/* The pages the map's own buffer lies in: loader data in the map just read, so this
+	 * count and the EfiLoaderData total above agree (it was an estimate that did not). */
+	uint64_t a = (uint64_t)(UINTN)map;
+	fmt_dec(&l, (a + memmap_alloc + 4095) / 4096 - a / 4096);
 	sink(p, buf);
 	FreePool(map);
 	return EFI_SUCCESS;
@@ -309,10 +317,25 @@ static EFI_STATUS show_map(pager *p, stage_space *sp, const args_result *a)
 	return e == PG_OK ? EFI_SUCCESS : EFI_LOAD_ERROR;
 }
 
+/* The post's example page is not in the tables before boot: the tour maps it later. */
+static void tour_page_note(pager *p, stage_space *sp, uint64_t va)
+{
+	pg_translation t;
+	char buf[REPORT_LINE_MAX];
+	if ((va & ~0xfffull) != TOUR_PAGE || pg_translate(&sp->space, pg_va(va), &t) == PG_OK)
+		return;
+	fmt_line l = line_start(buf, sizeof(buf), "translate");
+	fmt_hex16(&l, va);
+	fmt_str(&l, " is the post's example page: the kernel maps it after boot (tour: example)");
+	sink(p, buf);
+}
+
 static EFI_STATUS show_translate(pager *p, stage_space *sp, const args_result *a)
 {
-	for (unsigned i = 0; i < a->addr_count && !p->quit; i++)
+	for (unsigned i = 0; i < a->addr_count && !p->quit; i++) {
 		report_translate(sink, p, &sp->space, a->addrs[i]);
+		tour_page_note(p, sp, a->addrs[i]);
+	}
 	return EFI_SUCCESS;
 }
 
@@ -508,6 +531,7 @@ static EFI_STATUS prompt_loop(const facts *f, shell_boot *opt, bool *boot, bool 
 			continue;
 		if (EFI_ERROR(split_line(line, n, &argc, &used)))
 			continue;
+		addrs_drop_bad(&argc, arg_v, usage_to_console, NULL);
 		if (is_exit(argc)) {
 			Print(L"efi: inspect: exit, back to the %s\n", from_shell ? L"shell" : L"firmware");
 			return EFI_SUCCESS;
@@ -554,10 +578,13 @@ EFI_STATUS shell_main(EFI_HANDLE image, shell_boot *opt, bool *boot)
 		boot_settings(&(args_result){ .cmd = ARGS_BOOT }, &f, opt);
 		return prompt_loop(&f, opt, boot, shell_started);
 	}
+	int dropped = addrs_drop_bad(&argc, arg_v, usage_to_console, NULL);
 	if (EFI_ERROR((st = parse(argc, &f, &a))))
 		return st;
-	if (a.cmd != ARGS_BOOT)
-		return run(&a, &f);
+	if (a.cmd != ARGS_BOOT) {
+		st = run(&a, &f);
+		return dropped && !EFI_ERROR(st) ? EFI_INVALID_PARAMETER : st; /* scripts see it */
+	}
 	boot_settings(&a, &f, opt);
 	*boot = true;
 	return EFI_SUCCESS;

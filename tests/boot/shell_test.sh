@@ -141,6 +141,8 @@ step map-2m kernel.efi map --page 2m
 step translate kernel.efi translate 0xA0000001000 0xffffffff80000000 0x1000
 step translate-2m kernel.efi translate --page 2m 0xA0000001000
 step translate-offset kernel.efi translate --offset 0x10000000000 0x10000001000
+step translate-bad kernel.efi translate 0xA0000001000 0xzz 0x800000000000 0x1000
+step translate-tour kernel.efi translate 0xdeadbeaf000
 step current-map kernel.efi current map
 step current-translate kernel.efi current translate 0x100000 0xA0000001000
 refused bad-command "unknown command 'bogus'" bogus
@@ -233,6 +235,14 @@ check "translate: the kernel's first page is the kernel text frame (${ktext:-?})
 	has translate "^translate: 0xffffffff80000000 -> ${ktext:-none} page=4K RO X G WB\$"
 check "translate: an unmapped low address says where the walk stopped" \
 	has translate '^translate: 0x0000000000001000 -> not mapped \(level [1-4]\)$'
+check "translate with bad addresses in the list: each reported, the rest translated, status error" eval '
+	has translate-bad "^translate: error: malformed number .0xzz. .* \(skipped; the rest are translated\)\$" &&
+	has translate-bad "^translate: error: address 0x0000800000000000 is not canonical .*\(skipped; the rest are translated\)\$" &&
+	has translate-bad "^translate: 0x00000a0000001000 -> 0x0000000000001000 page=1G " &&
+	has translate-bad "^translate: 0x0000000000001000 -> not mapped" && bad_status translate-bad'
+check "translate 0xdeadbeaf000 before boot: not mapped, and the kernel maps it later" eval '
+	has translate-tour "^translate: 0x00000deadbeaf000 -> not mapped" &&
+	has translate-tour "^translate: 0x00000deadbeaf000 is the post.s example page: the kernel maps it after boot \(tour: example\)\$"'
 check "translate --page 2m: 0x1000 on a 2M page" \
 	has translate-2m '^translate: 0x00000a0000001000 -> 0x0000000000001000 page=2M W NX G WB$'
 check "translate --offset 1 TiB: 0x10000001000 -> 0x1000" \
