@@ -4,6 +4,7 @@
 #include "fault.h"
 
 #include "cpu.h"
+#include "fbcon.h"
 #include "kmem.h"
 #include "kprintf.h"
 
@@ -42,6 +43,7 @@ void fault_set_mode(fault_mode m)
 
 void debug_exit(uint8_t code)
 {
+	fbcon_flush(); /* the screen shows the last report before QEMU goes */
 	outb(DEBUG_EXIT_PORT, code);
 }
 
@@ -157,6 +159,7 @@ __attribute__((noreturn)) static void finish(void)
 		debug_exit(DEBUG_EXIT_FAIL);
 	}
 	kprintf("kernel: halted\n");
+	fbcon_flush();
 	cpu_halt_forever();
 }
 

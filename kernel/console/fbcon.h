@@ -18,4 +18,8 @@ bool fbcon_start(const boot_info *bi, const pg_space *ks);
  * replay; without a framebuffer it is dropped. Never reads video memory. */
 void fbcon_write(const char *s);
 
+/* Brings the screen up to date with everything written so far. Writes batch the redraw
+ * once text scrolls; call this before a halt, a panic, a fault report or leaving QEMU. */
+void fbcon_flush(void);
+
 #endif
