@@ -5,6 +5,13 @@
 #   build/efi, build/kernel, build/esp   the bootable image (see the EFI section)
 # `make help` lists the targets.
 
+# DEBUG=1 (make debug): everything at -Og with full debug info, in its own build-debug/.
+ifeq ($(DEBUG),1)
+BUILD   ?= build-debug
+OPT     := -Og -g3
+else
+OPT     := -O2
+endif
 BUILD   ?= build
 HOST_CC ?= cc
 FUZZ_CC ?= clang
@@ -119,20 +126,21 @@ EFI_SECTIONS := .text .sdata .data .dynamic .dynsym .rel .rela .rel.* .rela.* .r
 # self-tests and drills). Each part's headers are found by name from anywhere in the kernel.
 KERNEL_DIRS := kernel $(patsubst %/,%,$(wildcard kernel/*/))
 KERNEL_INC  := $(addprefix -I,$(KERNEL_DIRS))
-KERNEL_CFLAGS := -std=c11 -g -O2 $(WARN) -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
+KERNEL_CFLAGS := -std=c11 -g $(OPT) $(WARN) -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
 	-mcmodel=kernel -mno-red-zone -mno-mmx -mno-sse -mno-sse2 -fno-asynchronous-unwind-tables \
 	-fno-omit-frame-pointer $(KERNEL_INC) -Ipaging -Icommon -MMD -MP
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T kernel/linker.ld
 
 # gnu-efi's headers are -isystem so that our warnings stay on for our code only.
 # GNU_EFI_USE_MS_ABI: firmware calls go through ms_abi function pointers directly.
-EFI_CFLAGS := -std=gnu11 -g -O2 $(WARN) -ffreestanding -fpic -fshort-wchar -fno-stack-protector \
+EFI_CFLAGS := -std=gnu11 -g $(OPT) $(WARN) -ffreestanding -fpic -fshort-wchar -fno-stack-protector \
 	-fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -Iefi -Iefi/pure -Ipaging -Ikernel -Icommon -MMD -MP
 # -e: efi/entry.S turns SSE on before gnu-efi's _start (which the script names) runs.
 EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic -L$(EFI_LIB) -e stage_entry
 
-KERNEL_SRC := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) $(PAGING_SRC)
+KERNEL_SRC := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) $(PAGING_SRC) \
+	$(KERNEL_EXTRA_SRC)
 KERNEL_OBJ := $(addprefix $(BUILD)/kernel/,$(addsuffix .o,$(basename $(KERNEL_SRC))))
 EFI_SRC    := $(wildcard efi/*.c) efi/entry.S efi/handoff.S $(PURE_SRC) $(PAGING_SRC)
 EFI_OBJ    := $(addprefix $(BUILD)/efi/,$(addsuffix .o,$(basename $(EFI_SRC)))) \
@@ -181,16 +189,22 @@ $(ESP)/startup.nsh: startup.nsh
 	cp $< $@
 
 # make run: a window when there is a display, else the serial console on this terminal.
-run: all
-	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then scripts/qemu.sh --window $(ESP); \
-	else scripts/qemu.sh --serial $(ESP); fi
-run-serial: all
-	@scripts/qemu.sh --serial $(ESP)
+# INSPECT=1 boots an ESP whose startup.nsh runs `kernel.efi inspect` (the prompt at once).
+RUN_ESP = $(if $(filter 1,$(INSPECT)),$(BUILD)/esp-inspect,$(ESP))
+run: all $(if $(filter 1,$(INSPECT)),inspect-esp)
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then scripts/qemu.sh --window $(RUN_ESP); \
+	else scripts/qemu.sh --serial $(RUN_ESP); fi
+run-serial: all $(if $(filter 1,$(INSPECT)),inspect-esp)
+	@scripts/qemu.sh --serial $(RUN_ESP)
+# make debug: the whole image again at -Og -g3 in build-debug/, QEMU waiting for gdb.
+ifeq ($(DEBUG),1)
 debug: all
-	@echo "QEMU waits for gdb on :1234. In another terminal:"
-	@echo "  gdb $(BUILD)/kernel/kernel.elf -ex 'target remote :1234' -ex 'hbreak kernel_main' -ex continue"
-	@echo "(hardware breakpoints: the kernel's addresses are mapped only after the handoff)"
+	@scripts/debug-help.sh $(BUILD)
 	@scripts/qemu.sh --serial --debug $(ESP)
+else
+debug:
+	@$(MAKE) --no-print-directory DEBUG=1 BUILD=build-debug debug
+endif
 boot-test: all
 	@tests/boot/boot_test.sh
 
@@ -201,7 +215,13 @@ help:
 	@echo "make             build $(BUILD)/kernel.efi and the ESP tree $(ESP)/"
 	@echo "make run         boot it in QEMU on OVMF (window if a display, else serial here)"
 	@echo "make run-serial  boot it with the serial console on this terminal (Ctrl-A X quits)"
-	@echo "make debug       boot it with QEMU waiting for gdb; prints how to attach"
+	@echo "make debug       -Og build in build-debug/, QEMU waits for gdb; prints how to attach"
+	@echo "make shell       OVMF's UEFI shell on fs0: = the ESP, nothing booted: type kernel.efi memmap"
+	@echo "make selftest    boot the kernel's self-test mode; exits 0 on pass, non-zero on fail"
+	@echo "make run INSPECT=1  straight to the kernel.efi> prompt (no key to press)"
+	@echo "make playground-test  the guide's exercise built into the kernel and booted"
+	@echo "make guide-test  compiles and runs every code block of docs/from-the-post.md"
+	@echo "make figure      redraws docs/address-space.svg from a real boot's tables"
 	@echo "make boot-test   boot under OVMF (TCG) and check the serial log"
 	@echo "make shell-test  the EFI shell inspection commands in OVMF's shell (TCG)"
 	@echo "make test        every test suite, ending in 'N passed, N failed'"
@@ -391,3 +411,43 @@ run-uboot: $(USB_IMG)
 uboot-test: $(USB_IMG)
 	@IMG=$(USB_IMG) tests/boot/uboot_test.sh
 # end of U-Boot section
+
+# ---- the learner's path (issue 13) ---------------------------------------------------------
+#   make shell            OVMF's UEFI shell with the ESP as fs0: and nothing booted on its own
+#                         (no BOOTX64.EFI; startup.nsh only changes to fs0: and says what to type)
+#   make selftest         the kernel's self-test mode on this terminal; exits 0 on pass
+#                         (isa-debug-exit status 33), non-zero otherwise (SELFTEST_TIMEOUT=300)
+#   make run INSPECT=1    straight to the kernel.efi> prompt (startup.nsh: kernel.efi inspect)
+#   make playground-test  the guide's exercise (docs/from-the-post.md) compiled into the kernel
+#                         playground in build-playground/, booted, its lines checked
+#   make guide-test       every host code block of the guide compiled with paging/ and run,
+#                         its output compared with the guide; transcripts against a boot
+#   make figure           docs/address-space.svg from a real boot's tables (FIGURE_LOG= a log)
+.PHONY: shell selftest inspect-esp playground-test guide-test figure
+SELFTEST_TIMEOUT ?= 300
+KERNEL_CFLAGS += $(KERNEL_EXTRA_CFLAGS)
+
+# esp_with DIR, STARTUP-LINES: an ESP holding kernel.efi and a startup.nsh, no BOOTX64.EFI,
+# so OVMF ends in its shell and the script decides what runs.
+define esp_with
+	@rm -rf $(1) && mkdir -p $(1)
+	@cp $(BUILD)/kernel.efi $(1)/kernel.efi
+	@printf '@echo -off\r\nfs0:\r\n%s\r\n' $(2) >$(1)/startup.nsh
+endef
+
+shell: $(BUILD)/kernel.efi
+	$(call esp_with,$(BUILD)/esp-shell,'echo "make shell: fs0: is the ESP. Next: kernel.efi memmap (kernel.efi help lists the rest)"')
+	@scripts/qemu.sh --serial $(BUILD)/esp-shell
+inspect-esp: $(BUILD)/kernel.efi
+	$(call esp_with,$(BUILD)/esp-inspect,'kernel.efi inspect')
+selftest: $(BUILD)/kernel.efi
+	$(call esp_with,$(BUILD)/esp-selftest,'kernel.efi boot test')
+	@scripts/qemu.sh --serial --timeout $(SELFTEST_TIMEOUT) --expect-exit 33 $(BUILD)/esp-selftest
+
+playground-test: all
+	@tests/boot/playground_test.sh
+guide-test: $(BUILD)/kernel.efi
+	@tests/guide/guide_test.sh
+figure: $(BUILD)/kernel.efi
+	@scripts/figure.sh $(FIGURE_LOG)
+# end of the learner's path section

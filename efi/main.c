@@ -1,6 +1,7 @@
 /* main.c - entry of the UEFI application: takes the command (shell.c), reads the machine, builds
  * the kernel's page tables and boot info, and hands off. The steps live in the other
  * files of efi/; this one says in which order they run and why. */
+#include "debug.h"
 #include "shell.h"
 #include "stage.h"
 
@@ -148,6 +149,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	Print(L"efi: kernel.efi (UEFI stage) starting\n");
 	Print(L"efi: entry cr0=0x%016lx cr4=0x%016lx osfxsr_found=%d (SSE on since entry.S)\n",
 	      stage_entry_cr0, stage_entry_cr4, (int)((stage_entry_cr4 & CR4_OSFXSR) != 0));
+	stage_print_image_base(image); /* for gdb: make debug says how to use it */
 	st = stage_alloc((sizeof(boot_info) + 4095) / 4096, MEM_BOOT_INFO, L"boot info", &bi_phys);
 	if (EFI_ERROR(st))
 		return st;

@@ -6,6 +6,7 @@
 
 #include <efishellintf.h>
 
+#include "addrs.h"
 #include "args.h"
 #include "loadopt.h"
 #include "memmap.h"
@@ -13,8 +14,8 @@
 
 #define MAX_ARGS    48          /* words on a command line (more is an error) */
 #define ARG_BYTES   1024        /* their ASCII text, NULs included */
-#define PROMPT_100NS 10000000   /* the start-up prompt waits 1 s */
 #define GIB         (1ull << 30)
+#define TOUR_PAGE   0x00000deadbeaf000ull /* the tour's example page (kernel/tour/tour.h) */
 
 /* ------------------------------------------------------------------ output */
 
@@ -103,6 +104,8 @@ static void read_facts(EFI_HANDLE image, facts *f)
 	f->code = (uint64_t)(UINTN)shell_main;
 }
 
+static UINTN memmap_alloc; /* bytes of the pool buffer get_memmap allocated last */
+
 /* The live memory map in a pool buffer the caller frees. */
 static EFI_STATUS get_memmap(void **map, UINTN *size, UINTN *desc_size)
 {
@@ -115,6 +118,7 @@ static EFI_STATUS get_memmap(void **map, UINTN *size, UINTN *desc_size)
 	if (st != EFI_BUFFER_TOO_SMALL)
 		return EFI_ERROR(st) ? st : EFI_DEVICE_ERROR;
 	*size += 8 * *desc_size; /* the pool allocation itself may split a descriptor */
+	memmap_alloc = *size;
 	if (!(*map = AllocatePool(*size)))
 		return EFI_OUT_OF_RESOURCES;
 	st = uefi_call_wrapper(BS->GetMemoryMap, 5, size, *map, &key, desc_size, &version);
@@ -153,6 +157,7 @@ static EFI_STATUS word_fail(const char *why, int which)
 	fmt_str(&l, why);
 	return EFI_INVALID_PARAMETER;
 }
+static bool shell_started; /* the EFI shell started this image (it gave us argv) */
 
 /* Appends one CHAR16 word as ASCII. Printable ASCII only: anything else could not be
  * typed back and is refused with its position (in word_error). */
@@ -241,7 +246,7 @@ static EFI_STATUS read_command_line(EFI_HANDLE image, const facts *f, int *argc,
 	EFI_STATUS st = EFI_SUCCESS;
 
 	*argc = 0;
-	*from_shell = started_by_shell(image);
+	*from_shell = shell_started = started_by_shell(image);
 	if (*from_shell)
 		n = GetShellArgcArgv(image, &argv);
 	for (INTN i = 1; i < n && !EFI_ERROR(st); i++)
@@ -314,7 +319,10 @@ static EFI_STATUS cmd_memmap(pager *p, const facts *f)
 	fmt_str(&l, "this image holds loader-code pages=");
 	fmt_dec(&l, (f->image_size + 4095) / 4096);
 	fmt_str(&l, " loader-data pages=");
-	fmt_dec(&l, (size + 4095) / 4096 + 1); /* this buffer, and the pool page around it */
+	/* The pages the map's own buffer lies in: loader data in the map just read, so this
+	 * count and the EfiLoaderData total above agree (it was an estimate that did not). */
+	uint64_t a = (uint64_t)(UINTN)map;
+	fmt_dec(&l, (a + memmap_alloc + 4095) / 4096 - a / 4096);
 	sink(p, buf);
 	FreePool(map);
 	return EFI_SUCCESS;
@@ -350,10 +358,25 @@ static EFI_STATUS show_map(pager *p, stage_space *sp, const args_result *a)
 	return e == PG_OK ? EFI_SUCCESS : EFI_LOAD_ERROR;
 }
 
+/* The post's example page is not in the tables before boot: the tour maps it later. */
+static void tour_page_note(pager *p, stage_space *sp, uint64_t va)
+{
+	pg_translation t;
+	char buf[REPORT_LINE_MAX];
+	if ((va & ~0xfffull) != TOUR_PAGE || pg_translate(&sp->space, pg_va(va), &t) == PG_OK)
+		return;
+	fmt_line l = line_start(buf, sizeof(buf), "translate");
+	fmt_hex16(&l, va);
+	fmt_str(&l, " is the post's example page: the kernel maps it after boot (tour: example)");
+	sink(p, buf);
+}
+
 static EFI_STATUS show_translate(pager *p, stage_space *sp, const args_result *a)
 {
-	for (unsigned i = 0; i < a->addr_count && !p->quit; i++)
+	for (unsigned i = 0; i < a->addr_count && !p->quit; i++) {
 		report_translate(sink, p, &sp->space, a->addrs[i]);
+		tour_page_note(p, sp, a->addrs[i]);
+	}
 	return EFI_SUCCESS;
 }
 
@@ -392,7 +415,8 @@ static EFI_STATUS cmd_current(pager *p, const args_result *a, const facts *f)
 		return EFI_UNSUPPORTED;
 	}
 	pg_space s = {
-		.pml4 = pg_pa(cr3 & 0x000ffffffffff000ull),
+		.root = pg_pa(cr3 & 0x000ffffffffff000ull),
+		.levels = 4,
 		.phys_offset = 0,
 		.has_nx = (efer & EFER_NXE) != 0,
 		.has_1g = f->has_1g,
@@ -464,17 +488,6 @@ static void usage_to_console(void *ctx, const char *line)
 	Print(L"%a\n", line);
 }
 
-/* Parses arg_v; on wrong input prints the reason and the usage. */
-static EFI_STATUS parse(int argc, const facts *f, args_result *a)
-{
-	args_env env = { f->has_1g, phys_top(f) };
-	if (args_parse(argc, arg_v, &env, a))
-		return EFI_SUCCESS;
-	Print(L"kernel.efi: error: %a\n", a->error);
-	args_usage(usage_to_console, NULL);
-	return EFI_INVALID_PARAMETER;
-}
-
 static void boot_settings(const args_result *a, const facts *f, shell_boot *opt)
 {
 	opt->physmap.offset = a->offset_set ? a->offset : BOOT_PHYSMAP_OFFSET;
@@ -487,27 +500,19 @@ static void boot_settings(const args_result *a, const facts *f, shell_boot *opt)
 
 /* ------------------------------------------------------------------ start-up prompt */
 
-/* Offers `i` for 1 s; any other key, or none, boots. */
-static bool prompt_wanted(void)
+/* True when a key waits in the firmware's input buffer: one typed at any time since power-on
+ * that the firmware did not take for itself. One look, no wait: a boot without a key
+ * costs nothing. The buffer is emptied so that those keys do not land in the prompt. */
+static bool key_pressed(void)
 {
-	EFI_EVENT timer, events[2];
 	EFI_INPUT_KEY key;
-	UINTN index = 1;
-	bool wanted = false;
-
-	if (EFI_ERROR(uefi_call_wrapper(BS->CreateEvent, 5, EVT_TIMER, 0, NULL, NULL, &timer)))
-		return false;
-	while (!EFI_ERROR(uefi_call_wrapper(ST->ConIn->ReadKeyStroke, 2, ST->ConIn, &key)))
-		; /* keys typed before the offer do not count */
-	Print(L"efi: press i within 1 s to inspect before boot\n");
-	uefi_call_wrapper(BS->SetTimer, 3, timer, TimerRelative, (UINT64)PROMPT_100NS);
-	events[0] = ST->ConIn->WaitForKey;
-	events[1] = timer;
-	if (!EFI_ERROR(uefi_call_wrapper(BS->WaitForEvent, 3, 2, events, &index)) && index == 0 &&
-	    !EFI_ERROR(uefi_call_wrapper(ST->ConIn->ReadKeyStroke, 2, ST->ConIn, &key)))
-		wanted = key.UnicodeChar == 'i' || key.UnicodeChar == 'I';
-	uefi_call_wrapper(BS->CloseEvent, 1, timer);
-	return wanted;
+	bool any = false;
+	for (int i = 0; i < 64; i++) {
+		if (EFI_ERROR(uefi_call_wrapper(ST->ConIn->ReadKeyStroke, 2, ST->ConIn, &key)))
+			break;
+		any = true;
+	}
+	return any;
 }
 
 /* Reads one line with echo and backspace into line[cap]. */
@@ -533,11 +538,21 @@ static UINTN read_line(CHAR16 *line, UINTN cap)
 	}
 }
 
-/* The commands without a shell: one line at a time until boot (or test). */
-static EFI_STATUS prompt_loop(const facts *f, shell_boot *opt)
+static bool is_exit(int argc)
+{
+	return argc == 1 && (fmt_streq_nocase(arg_v[0], "exit") || fmt_streq_nocase(arg_v[0], "quit"));
+}
+
+/* The commands at a prompt, one line at a time, until boot (or test): EFI_SUCCESS with
+ * *boot set. `exit` returns EFI_SUCCESS with *boot clear: to the shell when one started
+ * the image, else to the firmware, which tries its next boot option. A wrong line gets
+ * one line of reason and a hint, not the whole usage. */
+static EFI_STATUS prompt_loop(const facts *f, shell_boot *opt, bool *boot, bool from_shell)
 {
 	static CHAR16 line[256];
-	Print(L"efi: inspect: the commands of `kernel.efi help`; boot (or test) continues\n");
+	Print(L"efi: inspect: the commands of `kernel.efi help`; boot (or test) continues, "
+	      L"exit returns to the %s\n", from_shell ? L"shell" : L"firmware");
+	*boot = false;
 	for (;;) {
 		int argc = 0;
 		UINTN used = 0;
@@ -547,13 +562,21 @@ static EFI_STATUS prompt_loop(const facts *f, shell_boot *opt)
 		if (n == 0)
 			continue;
 		if (EFI_ERROR(split_line(line, n, &argc, &used))) {
-			Print(L"kernel.efi: error: %a\n", word_error);
+			Print(L"kernel.efi: error: %a (help lists the commands)\n", word_error);
 			continue;
 		}
-		if (EFI_ERROR(parse(argc, f, &a)))
+		addrs_drop_bad(&argc, arg_v, usage_to_console, NULL);
+		if (is_exit(argc)) {
+			Print(L"efi: inspect: exit, back to the %s\n", from_shell ? L"shell" : L"firmware");
+			return EFI_SUCCESS;
+		}
+		if (!args_parse(argc, arg_v, &(args_env){ f->has_1g, phys_top(f) }, &a)) {
+			Print(L"kernel.efi: error: %a (help lists the commands)\n", a.error);
 			continue;
+		}
 		if (argc > 0 && a.cmd == ARGS_BOOT) {
 			boot_settings(&a, f, opt);
+			*boot = true;
 			return EFI_SUCCESS;
 		}
 		run(&a, f);
@@ -573,6 +596,13 @@ EFI_STATUS shell_main(EFI_HANDLE image, shell_boot *opt, bool *boot)
 	*boot = false;
 	read_facts(image, &f);
 	st = read_command_line(image, &f, &argc, &from_shell);
+	/* `inspect` (typed in the shell or a boot option's load options): the prompt now. */
+	if (!EFI_ERROR(st) && argc == 1 && fmt_streq_nocase(arg_v[0], "inspect")) {
+		boot_settings(&(args_result){ .cmd = ARGS_BOOT }, &f, opt);
+		return prompt_loop(&f, opt, boot, from_shell);
+	}
+	/* A translate list keeps its good addresses; the bad ones are reported and dropped. */
+	int dropped = EFI_ERROR(st) ? 0 : addrs_drop_bad(&argc, arg_v, usage_to_console, NULL);
 	args_env env = { f.has_1g, phys_top(&f) };
 	bool parsed = !EFI_ERROR(st) && args_parse(argc, arg_v, &env, &a);
 	const char *why = EFI_ERROR(st) ? word_error : a.error;
@@ -583,7 +613,10 @@ EFI_STATUS shell_main(EFI_HANDLE image, shell_boot *opt, bool *boot)
 	case LOADOPT_NONE:
 		boot_settings(&(args_result){ .cmd = ARGS_BOOT }, &f, opt);
 		*boot = true;
-		return prompt_wanted() ? prompt_loop(&f, opt) : EFI_SUCCESS;
+		if (!key_pressed())
+			return EFI_SUCCESS;
+		Print(L"efi: a key was pressed: inspect before boot\n");
+		return prompt_loop(&f, opt, boot, false);
 	case LOADOPT_RUN:
 		break;
 	}
@@ -592,8 +625,10 @@ EFI_STATUS shell_main(EFI_HANDLE image, shell_boot *opt, bool *boot)
 		args_usage(usage_to_console, NULL);
 		return EFI_INVALID_PARAMETER;
 	}
-	if (a.cmd != ARGS_BOOT)
-		return run(&a, &f);
+	if (a.cmd != ARGS_BOOT) {
+		st = run(&a, &f);
+		return dropped && !EFI_ERROR(st) ? EFI_INVALID_PARAMETER : st; /* scripts see it */
+	}
 	boot_settings(&a, &f, opt);
 	*boot = true;
 	return EFI_SUCCESS;

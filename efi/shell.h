@@ -20,7 +20,9 @@ typedef struct {
  * and *opt filled when the caller should boot; EFI_SUCCESS with *boot clear when an
  * inspection command ran (and gave back everything it allocated); an error when the
  * input was wrong (the reason and the usage are printed, nothing changed) or the command
- * failed. Without any command line (started by the firmware) it offers a 1 s prompt. */
+ * failed. Without any command line (started by the firmware) it opens the prompt when a
+ * key is waiting in the firmware's input buffer, and boots at once otherwise; the command
+ * `inspect` opens it always. */
 EFI_STATUS shell_main(EFI_HANDLE image, shell_boot *opt, bool *boot);
 
 #endif

@@ -14,6 +14,7 @@
 #include "kprintf.h"
 #include "paging.h"
 #include "panic_screen.h"
+#include "playground.h"
 #include "region.h"
 #include "selftest.h"
 #include "serial.h"
@@ -76,7 +77,7 @@ static uint64_t tsc_us(const boot_info *bi, uint64_t ticks)
 
 static void report_paging(const boot_info *bi)
 {
-	uint64_t counts[4];
+	uint64_t counts[5];
 	kprintf("physmap: offset=%p\n", (void *)bi->phys_offset);
 	kprintf("physmap: end=%p\n", (void *)bi->physmap_end);
 	kprintf("physmap: page_size=%s\n", bi->physmap_page_shift == 30 ? "1G" : "2M");
@@ -241,6 +242,7 @@ void kernel_main(uint64_t boot_info_va)
 	kmem_report();
 
 	drop_handoff_page(bi);
+	playground_run(); /* yours: kernel/playground/playground.c */
 	report_paging(bi);
 	report_memory(bi);
 	report_image(bi);
@@ -258,6 +260,9 @@ void kernel_main(uint64_t boot_info_va)
 	/* XD is reserved without NX: the hardware matrix checks this count is 0 there. */
 	kprintf("paging: xd_entries=%lu\n", (unsigned long)xd_audit(kspace));
 	kprintf("serial: com1=%s\n", com1 ? "present" : "absent"); /* last: stays on screen */
+	fbcon_flush(); /* the screen catches up before the time is taken */
+	kprintf("time: kernel_us=%lu\n", (unsigned long)tsc_us(bi, rdtsc() - tsc_kernel_entry));
 	kprintf("kernel: ready\n");
+	fbcon_flush();
 	cpu_halt_forever();
 }

@@ -367,6 +367,7 @@ void args_usage(fmt_sink sink, void *ctx)
 		"usage: kernel.efi [-b] [command]",
 		"  (none)                                 boot, as the boot command",
 		"  help                                   this text",
+		"  inspect                                a kernel.efi> prompt; exit leaves it",
 		"  memmap [--kinds]                       the firmware memory map;",
 		"                                         --kinds: the kernel's region list",
 		"  map [--offset X] [--page S]            the tables boot would build",

@@ -4,6 +4,7 @@
 #include "fault.h"
 
 #include "cpu.h"
+#include "fbcon.h"
 #include "kmem.h"
 #include "kprintf.h"
 #include "panic_screen.h"
@@ -43,6 +44,7 @@ void fault_set_mode(fault_mode m)
 
 void debug_exit(uint8_t code)
 {
+	fbcon_flush(); /* the screen shows the last report before QEMU goes */
 	outb(DEBUG_EXIT_PORT, code);
 }
 
@@ -112,8 +114,9 @@ static void report_walk(uint64_t va)
 		return;
 	}
 	pg_err e = pg_translate(kspace, pg_va(va), &t);
-	for (unsigned i = 0; i < t.levels && i < 4; i++)
-		kprintf("fault: walk level=%u index=%u entry=0x%016lx\n", 4 - i, t.walk[i].index,
+	for (unsigned i = 0; i < t.levels && i < 5; i++)
+		kprintf("fault: walk level=%u index=%u entry=0x%016lx\n", kspace->levels - i,
+			t.walk[i].index,
 			(unsigned long)t.walk[i].entry);
 	if (e == PG_OK)
 		kprintf("fault: walk result=mapped phys=%p size=%s w=%u x=%u u=%u\n",
@@ -158,6 +161,7 @@ __attribute__((noreturn)) static void finish(void)
 	}
 	panic_screen_start(); /* before the console: start it, it replays the report */
 	kprintf("kernel: halted\n");
+	fbcon_flush();
 	cpu_halt_forever();
 }
 

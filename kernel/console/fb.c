@@ -102,8 +102,8 @@ static const char *map_window(fb_device *fb, uint64_t base, uint64_t bytes,
 	pg_space s; /* same tables, the pool as frame source; a fresh handle, not a copy */
 	uint64_t lo = base & ~(PAGE - 1), hi = (base + bytes + PAGE - 1) & ~(PAGE - 1);
 	uint64_t va = FB_WINDOW + (lo & (GIB - 1));
-	pg_err e = pg_space_attach(&s, ks->pml4, &src, ks->phys_offset, ks->has_nx, ks->has_1g,
-				   ks->phys_bits);
+	pg_err e = pg_space_attach(&s, ks->root, &src, ks->phys_offset, ks->has_nx, ks->has_1g,
+				   ks->phys_bits, ks->levels);
 	if (e != PG_OK)
 		return pg_strerror(e);
 	s.flush = ks->flush;
@@ -172,6 +172,23 @@ static inline void put_pixel(const fb_device *fb, volatile uint8_t *p, uint32_t 
 	}
 }
 
+/* w pixels of 4 bytes from p, two per 8-byte store where aligned: under QEMU's TCG every
+ * store to video memory is a slow path, so half the stores is half the time of a clear. */
+static void fill_row32(volatile uint8_t *p, uint32_t w, uint32_t px)
+{
+	uint32_t i = 0;
+	if (((uintptr_t)p & 7) && w) {
+		*(volatile uint32_t *)p = px;
+		i = 1;
+	}
+	volatile uint64_t *q = (volatile uint64_t *)(p + 4 * i);
+	uint64_t two = (uint64_t)px << 32 | px;
+	for (; i + 1 < w; i += 2)
+		*q++ = two;
+	if (i < w)
+		*(volatile uint32_t *)(p + 4 * i) = px;
+}
+
 void fb_fill(const fb_device *fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
 	     uint32_t pixel)
 {
@@ -183,8 +200,24 @@ void fb_fill(const fb_device *fb, uint32_t x, uint32_t y, uint32_t w, uint32_t h
 		h = fb->height - y;
 	for (uint32_t row = y; row < y + h; row++) {
 		volatile uint8_t *p = fb->base + (uint64_t)row * fb->pitch + x * fb->bytes_pp;
+		if (fb->bytes_pp == 4) {
+			fill_row32(p, w, pixel);
+			continue;
+		}
 		for (uint32_t i = 0; i < w; i++, p += fb->bytes_pp)
 			put_pixel(fb, p, pixel);
+	}
+}
+
+/* An even number w of 4-byte pixels at 8-aligned p from the bits, two per store. */
+static void bitmap_row32(volatile uint8_t *p, const uint8_t *bits, uint32_t w, uint32_t fg,
+			 uint32_t bg)
+{
+	volatile uint64_t *q = (volatile uint64_t *)p;
+	for (uint32_t i = 0; i < w; i += 2) {
+		uint32_t a = bits[i / 8] & (0x80u >> (i % 8)) ? fg : bg;
+		uint32_t b = bits[(i + 1) / 8] & (0x80u >> ((i + 1) % 8)) ? fg : bg;
+		*q++ = (uint64_t)b << 32 | a;
 	}
 }
 
@@ -198,6 +231,10 @@ void fb_bitmap(const fb_device *fb, uint32_t x, uint32_t y, const uint8_t *bits,
 	for (uint32_t row = 0; row < vis_h; row++, bits += row_bytes) {
 		volatile uint8_t *p =
 			fb->base + (uint64_t)(y + row) * fb->pitch + x * fb->bytes_pp;
+		if (fb->bytes_pp == 4 && !((uintptr_t)p & 7) && !(vis_w & 1)) {
+			bitmap_row32(p, bits, vis_w, fg, bg); /* every glyph of a console */
+			continue;
+		}
 		for (uint32_t i = 0; i < vis_w; i++, p += fb->bytes_pp)
 			put_pixel(fb, p, bits[i / 8] & (0x80u >> (i % 8)) ? fg : bg);
 	}

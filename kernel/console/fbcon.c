@@ -1,7 +1,8 @@
-/* fbcon.c - the framebuffer text console. The characters and colours on screen live in a
- * shadow buffer in RAM; scrolling redraws from it only the cells that change, so video
- * memory is written, never read. The first text row is left alone: it holds the first
- * page of the framebuffer, where the paging tour draws through its example mapping. */
+/* fbcon.c - the framebuffer text console. The characters and colours live in a shadow
+ * buffer in RAM beside a copy of what the screen shows; once text scrolls, the screen is
+ * brought up to date in batches (a screenful of lines, or fbcon_flush), redrawing only the
+ * cells that differ, so video memory is written, never read. The first text row is left
+ * alone: it holds the framebuffer's first page, where the tour draws through its mapping. */
 #include "fbcon.h"
 
 #include <stddef.h>
@@ -35,7 +36,9 @@ static const uint8_t rgb[C_COUNT][3] = {
 static fb_device fb;
 static bool started, on;
 static uint32_t fg[C_COUNT], bg;
-static uint16_t cells[MAX_ROWS][MAX_COLS];
+static uint16_t cells[MAX_ROWS][MAX_COLS]; /* what the screen should show */
+static uint16_t shown[MAX_ROWS][MAX_COLS]; /* what it shows */
+static unsigned lag; /* scrolls since the screen was last brought up to date */
 static unsigned cols, rows, top; /* text area: rows x cols cells from pixel row top */
 static unsigned col, row;        /* cursor */
 
@@ -53,6 +56,7 @@ static unsigned early_len;
 static void draw_cell(unsigned r, unsigned c)
 {
 	uint16_t v = cells[r][c];
+	shown[r][c] = v;
 	uint32_t x = c * FONT_WIDTH, y = top + r * FONT_HEIGHT;
 	if (v == BLANK) {
 		fb_fill(&fb, x, y, FONT_WIDTH, FONT_HEIGHT, bg);
@@ -64,25 +68,38 @@ static void draw_cell(unsigned r, unsigned c)
 		  fg[v >> 8], bg);
 }
 
-/* Stores a cell and draws it if it changed. */
+/* Stores a cell; draws it at once while no scroll is pending (text on a screen that is up
+ * to date costs only its own cells), else leaves it to the next flush. */
 static void set_cell(unsigned r, unsigned c, uint16_t v)
 {
-	if (cells[r][c] == v)
-		return;
 	cells[r][c] = v;
-	draw_cell(r, c);
+	if (!lag && shown[r][c] != v)
+		draw_cell(r, c);
 }
 
-/* Moves every row up by one; a cell is redrawn only where the new content differs from
- * what that cell showed, and the shadow buffer is the only thing read. */
+void fbcon_flush(void)
+{
+	if (!on || !lag)
+		return;
+	for (unsigned r = 0; r < rows; r++)
+		for (unsigned c = 0; c < cols; c++)
+			if (shown[r][c] != cells[r][c])
+				draw_cell(r, c);
+	lag = 0;
+}
+
+/* Moves every row of the shadow buffer up by one. The screen follows a screenful of
+ * lines later (or at a flush): per line, a full redraw cost milliseconds. */
 static void scroll(void)
 {
 	for (unsigned r = 0; r + 1 < rows; r++)
 		for (unsigned c = 0; c < cols; c++)
-			set_cell(r, c, cells[r + 1][c]);
+			cells[r][c] = cells[r + 1][c];
 	for (unsigned c = 0; c < cols; c++)
-		set_cell(rows - 1, c, BLANK);
+		cells[rows - 1][c] = BLANK;
 	line_row--;
+	if (++lag >= rows)
+		fbcon_flush();
 }
 
 static void next_row(void)
@@ -266,7 +283,7 @@ static void layout(void)
 		rows = MAX_ROWS;
 	for (unsigned r = 0; r < MAX_ROWS; r++)
 		for (unsigned c = 0; c < MAX_COLS; c++)
-			cells[r][c] = BLANK;
+			cells[r][c] = shown[r][c] = BLANK;
 	bg = fb_color(&fb, 0, 0, 0);
 	for (int c = 0; c < C_COUNT; c++)
 		fg[c] = fb_color(&fb, rgb[c][0], rgb[c][1], rgb[c][2]);

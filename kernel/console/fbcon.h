@@ -21,4 +21,8 @@ void fbcon_write(const char *s);
 /* True once fbcon_start has run (whether or not it found a framebuffer). */
 bool fbcon_started(void);
 
+/* Brings the screen up to date with everything written so far. Writes batch the redraw
+ * once text scrolls; call this before a halt, a panic, a fault report or leaving QEMU. */
+void fbcon_flush(void);
+
 #endif

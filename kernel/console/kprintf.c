@@ -176,5 +176,6 @@ void kpanic(const char *fmt, ...)
 	fbcon_write("panic: ");
 	fbcon_write(line);
 	fbcon_write("\n");
+	fbcon_flush();
 	cpu_halt_forever();
 }

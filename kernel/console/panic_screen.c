@@ -37,8 +37,8 @@ void panic_screen_arm(const boot_info *bi)
 		kpanic("drill: panic before the console started, as asked (drill=panic)");
 }
 
-/* The console maps its window into the tables the CPU runs on (CR3, not boot_info's
- * PML4, which a panic may be about), through a read-only handle: fb.c brings its own
+/* The console maps its window into the tables the CPU runs on (CR3 and CR4.LA57, not
+ * boot_info's PML4, which a panic may be about), through a read-only handle: fb.c brings its own
  * table frames, and the memory core may not be up yet. */
 void panic_screen_start(void)
 {
@@ -49,7 +49,8 @@ void panic_screen_start(void)
 	tried = true;
 	if (pg_space_attach(&live, pg_pa(read_cr3() & 0x000ffffffffff000ull), NULL,
 			    armed->phys_offset, (armed->cpu_features & BOOT_CPU_NX) != 0,
-			    (armed->cpu_features & BOOT_CPU_1G) != 0, armed->phys_bits) != PG_OK)
+			    (armed->cpu_features & BOOT_CPU_1G) != 0, armed->phys_bits,
+			    (read_cr4() & CR4_LA57) ? 5 : 4) != PG_OK)
 		return;
 	fbcon_start(armed, &live);
 }

@@ -5,6 +5,7 @@
 
 #include "cpu.h"
 #include "fault.h"
+#include "fbcon.h"
 #include "kmem.h"
 #include "kprintf.h"
 
@@ -65,5 +66,6 @@ void drill_run(const boot_info *bi, const char *name)
 	kprintf("drill: name=%s did not fault: the protection is missing\n", name);
 	debug_exit(DEBUG_EXIT_FAIL);
 	kprintf("kernel: halted\n");
+	fbcon_flush();
 	cpu_halt_forever();
 }

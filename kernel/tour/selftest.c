@@ -8,6 +8,7 @@
 #include "cpu.h"
 #include "cpu_prot.h"
 #include "fault.h"
+#include "fbcon.h"
 #include "kmem.h"
 #include "kprintf.h"
 #include "reclaim.h"
@@ -443,6 +444,7 @@ static void run_tests(const boot_info *bi, pg_space *s, tour_result tour)
 	debug_exit(code);
 	kprintf("selftest: no isa-debug-exit device; halting\n");
 	kprintf("kernel: halted\n");
+	fbcon_flush();
 	cpu_halt_forever();
 }
 
