@@ -150,6 +150,55 @@ static double map_4k(unsigned levels)
 	return t;
 }
 
+/* map_4k with the same pages in a scattered order: page (i * 0x9e3779b1) mod 2^18 (an
+ * odd multiplier, so every page once), as ../shared/peerbench defines it. The cache of
+ * the last level-1 table rarely hits. */
+#define SCATTER(i) (((i) * 0x9e3779b1ull) & (PAGES_1G - 1))
+static double map_4k_scattered(unsigned levels)
+{
+	pg_space s;
+	uint64_t c[5];
+	space_new(&s, levels);
+	double t0 = now_ns();
+	for (uint64_t i = 0; i < PAGES_1G; i++) {
+		uint64_t p = SCATTER(i);
+		if (pg_map(&s, pg_va(VA_BASE + p * 4096), pg_pa(PA_BASE + p * 4096), PG_4K, PG_W,
+			   NULL) != PG_OK)
+			must(PG_ERR_BAD_ARG, "map_4k_scattered");
+	}
+	double t = (now_ns() - t0) / PAGES_1G;
+	pg_count_tables(&s, c);
+	if (c[0] != 512 || c[1] != 1 || c[2] != 1 || c[3] != 1 || c[4] != (levels == 5))
+		must(PG_ERR_BAD_ARG, "map_4k_scattered table count");
+	pg_space_destroy(&s);
+	return t;
+}
+
+/* 262,144 single-page unmaps over 1 GiB in ascending order, each table given back as
+ * it empties (the bump source takes them). */
+static double unmap_4k(unsigned levels)
+{
+	pg_space s;
+	pg_paddr f;
+	pg_size sz;
+	uint64_t acc = 0, c[5];
+	space_new(&s, levels);
+	must(pg_map_range(&s, pg_va(VA_BASE), pg_pa(PA_BASE), GIB, PG_W, PG_4K), "map_range");
+	double t0 = now_ns();
+	for (uint64_t i = 0; i < PAGES_1G; i++) {
+		if (pg_unmap(&s, pg_va(VA_BASE + i * 4096), &f, &sz) != PG_OK)
+			must(PG_ERR_NOT_MAPPED, "unmap_4k");
+		acc += f.pa;
+	}
+	double t = (now_ns() - t0) / PAGES_1G;
+	sink = acc;
+	pg_count_tables(&s, c);
+	if (c[0] || c[1] || c[2] || c[3] != (levels == 4) || c[4] != (levels == 5))
+		must(PG_ERR_BAD_ARG, "unmap_4k: tables left");
+	pg_space_destroy(&s);
+	return t;
+}
+
 static double map_range_4k(unsigned levels)
 {
 	pg_space s;
@@ -193,8 +242,42 @@ static double unmap_range_4k(unsigned levels)
 #define TRANSLATE_N (1u << 21)
 static pg_space tr_spaces[2]; /* 1 GiB in 4 KiB pages, built once: 4 and 5 levels */
 
-/* Each address is computed from the physical address the previous translation gave. */
+/* Each address is computed from the physical address the previous translation gave.
+ * pg_translate_fast: the call kernels use (phys, size, effective flags). */
 static double translate_chain(unsigned levels)
+{
+	const pg_space *tr = &tr_spaces[levels - 4];
+	pg_mapping m;
+	uint64_t v = 12345;
+	double t0 = now_ns();
+	for (uint64_t i = 0; i < TRANSLATE_N; i++) {
+		uint64_t va = VA_BASE + ((mix(v) >> 46) << 12);
+		if (pg_translate_fast(tr, pg_va(va), &m) != PG_OK)
+			must(PG_ERR_NOT_MAPPED, "translate_chain");
+		v = m.phys.pa;
+	}
+	sink = v;
+	return (now_ns() - t0) / TRANSLATE_N;
+}
+
+static double translate_rand(unsigned levels)
+{
+	const pg_space *tr = &tr_spaces[levels - 4];
+	pg_mapping m;
+	uint64_t acc = 0;
+	double t0 = now_ns();
+	for (uint64_t i = 0; i < TRANSLATE_N; i++) {
+		uint64_t va = VA_BASE + ((mix(i + 1) >> 46) << 12);
+		if (pg_translate_fast(tr, pg_va(va), &m) != PG_OK)
+			must(PG_ERR_NOT_MAPPED, "translate_rand");
+		acc += m.phys.pa;
+	}
+	sink = acc;
+	return (now_ns() - t0) / TRANSLATE_N;
+}
+
+/* The same two with pg_translate, which also records the walk (shell, fault reports). */
+static double translate_walk_chain(unsigned levels)
 {
 	const pg_space *tr = &tr_spaces[levels - 4];
 	pg_translation t;
@@ -210,7 +293,7 @@ static double translate_chain(unsigned levels)
 	return (now_ns() - t0) / TRANSLATE_N;
 }
 
-static double translate_rand(unsigned levels)
+static double translate_walk_rand(unsigned levels)
 {
 	const pg_space *tr = &tr_spaces[levels - 4];
 	pg_translation t;
@@ -276,6 +359,10 @@ static double run_frame_pair_1m(void) { return frame_pairs(&pool_1m); }
 	static double run_##name(void) { return name(4); }		\
 	static double run_##name##_l5(void) { return name(5); }
 BOTH_LEVELS(map_4k)
+BOTH_LEVELS(map_4k_scattered)
+BOTH_LEVELS(unmap_4k)
+BOTH_LEVELS(translate_walk_chain)
+BOTH_LEVELS(translate_walk_rand)
 BOTH_LEVELS(map_range_4k)
 BOTH_LEVELS(map_2m)
 BOTH_LEVELS(translate_chain)
@@ -308,10 +395,19 @@ static const struct {
 	{ "unmap_range_4k", run_unmap_range_4k, B_STORE, 3 },
 	{ "unmap_range_4k_l5", run_unmap_range_4k_l5, B_STORE, 0 },
 	{ "frame_pair_1m", run_frame_pair_1m, B_FRAME_1K, 1.5 },
+	{ "map_4k_scattered", run_map_4k_scattered, B_STORE, 0 },
+	{ "map_4k_scattered_l5", run_map_4k_scattered_l5, B_STORE, 0 },
+	{ "unmap_4k", run_unmap_4k, B_STORE, 0 },
+	{ "unmap_4k_l5", run_unmap_4k_l5, B_STORE, 0 },
+	{ "translate_walk_chain", run_translate_walk_chain, B_CHASE, 0 },
+	{ "translate_walk_chain_l5", run_translate_walk_chain_l5, B_CHASE, 0 },
+	{ "translate_walk_rand", run_translate_walk_rand, B_CHASE, 0 },
+	{ "translate_walk_rand_l5", run_translate_walk_rand_l5, B_CHASE, 0 },
 };
 #define NFIGS (sizeof(figs) / sizeof(figs[0]))
 /* Print order: the rows of the table, each 5-level row (_l5) below its 4-level one. */
-static const unsigned order[NFIGS] = { 0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 2, 15 };
+static const unsigned order[NFIGS] = { 0, 1, 3, 4, 16, 17, 5, 6, 7, 8, 9, 10, 11, 12,
+				       20, 21, 22, 23, 13, 14, 18, 19, 2, 15 };
 
 int main(void)
 {

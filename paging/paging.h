@@ -98,12 +98,12 @@ typedef struct {
 	void *flush_ctx;
 	/* Private: the level-1 table pg_map last walked to, a software copy of the CPU's
 	 * paging-structure caches so that mapping page after page skips the walk. A hit
-	 * needs the same top table, the level-2 entry it came from unchanged, and no table
-	 * unlinked since by any handle in the program (a count pt.c keeps, so that a second
-	 * handle, a copy or a re-attach on the same tables cannot leave it stale). */
+	 * needs the level-2 entry it came from unchanged and no table unlinked since by any
+	 * handle in the program (a count pt.c keeps, so that a second handle, a copy or a
+	 * re-attach on the same tables cannot leave it stale). root and levels are set by
+	 * pg_space_init/attach only (which empty the cache): treat them as read-only. */
 	uint64_t walk_key;      /* (va >> 21) + 1 of the cached 2 MiB region, 0 = empty */
 	uint64_t walk_gen;      /* the unlink count when cached */
-	uint64_t walk_root;     /* the top table it was walked from */
 	uint64_t *walk_l2e;     /* the level-2 entry that points at the table */
 	uint64_t walk_l2v;      /* that entry's value when cached */
 	uint64_t *walk_table;   /* the table itself, through phys_offset */
@@ -150,8 +150,20 @@ typedef struct {
 } pg_translation;
 
 /* Walks the tables for va. PG_ERR_NOT_CANONICAL, PG_ERR_NOT_MAPPED (stop_level and the
- * walk so far filled in) or PG_OK. */
+ * walk so far filled in), PG_ERR_BAD_ARG (empty handle) or PG_OK. For the shell and
+ * fault reports; kernels translating addresses use pg_translate_fast. */
 pg_err pg_translate(const pg_space *s, pg_vaddr va, pg_translation *out);
+
+/* What translating an address gives, without the record of the walk. */
+typedef struct {
+	pg_paddr phys;          /* translated address */
+	pg_size size;           /* page size of the leaf */
+	unsigned flags;         /* effective PG_* flags, as pg_translation.flags */
+} pg_mapping;
+
+/* pg_translate without the walk record: the same checks and results (out is written
+ * only on PG_OK). */
+pg_err pg_translate_fast(const pg_space *s, pg_vaddr va, pg_mapping *out);
 
 /* Maps one page of the given size. On PG_ERR_ALREADY_MAPPED, *existing (if non-NULL)
  * receives the frame that maps va now. New intermediate tables are zeroed and carry

@@ -235,12 +235,53 @@ static void zero_outside(uint64_t *t, unsigned lo, unsigned hi)
 
 static void zero_table(uint64_t *t) { zero_outside(t, 512, 511); }
 
-static bool table_empty(const uint64_t *t)
+/*
+ * Present-entry counts. Bits 52-61 of an entry that points at a table (ignored by the
+ * CPU in such entries) hold how many entries of that table are present, so that
+ * unmapping a page knows at once whether its table became empty. 1..512 is exact;
+ * 0 or anything above 512 means "not counted" (tables built elsewhere carry 0): such a
+ * table is counted by one scan the first time a count is needed, and exactly from then
+ * on. The top table has no parent entry, and is never given back.
+ */
+#define COUNT_SHIFT 52
+#define COUNT_MASK  (0x3ffull << COUNT_SHIFT)
+
+static inline uint64_t count_of(uint64_t e) { return (e & COUNT_MASK) >> COUNT_SHIFT; }
+static inline bool counted(uint64_t c) { return c - 1 < 512; }
+static inline uint64_t with_count(uint64_t e, uint64_t c)
 {
+	return (e & ~COUNT_MASK) | c << COUNT_SHIFT;
+}
+
+static uint64_t scan_count(const uint64_t *t)
+{
+	uint64_t n = 0;
 	for (unsigned i = 0; i < 512; i++)
-		if (present(t[i]))
-			return false;
-	return true;
+		n += present(t[i]);
+	return n;
+}
+
+/* The table *pe points at gained n present entries (call after writing them). */
+static void count_add(const pg_space *s, uint64_t *pe, uint64_t n)
+{
+	uint64_t c = count_of(*pe);
+	if (counted(c) && c + n <= 512)
+		*pe += n << COUNT_SHIFT;
+	else
+		*pe = with_count(*pe, scan_count(tab(s, *pe & PTE_ADDR)));
+}
+
+/* The table *pe points at lost n present entries (call after clearing them); returns
+ * how many are left. */
+static uint64_t count_sub(const pg_space *s, uint64_t *pe, uint64_t n)
+{
+	uint64_t c = count_of(*pe);
+	if (counted(c) && c >= n)
+		c -= n;
+	else
+		c = scan_count(tab(s, *pe & PTE_ADDR));
+	*pe = with_count(*pe, c);
+	return c;
 }
 
 /* Chains the table at phys and every table below it onto *doomed (children first,
@@ -260,6 +301,30 @@ static void flush(const pg_space *s, uint64_t va, uint64_t length)
 {
 	if (s->flush)
 		s->flush(s->flush_ctx, pg_va(va), length);
+}
+
+/* ------------------------------------------------------------------ walk cache */
+
+/* Remembers t, the level-1 table of va's 2 MiB region, reached through the level-2
+ * entry *l2e, whose count the caller has made exact (1..512); the fast paths of pg_map
+ * and pg_unmap keep it so, in the entry and in walk_l2v. */
+static inline void cache_set(pg_space *s, uint64_t va, uint64_t *l2e, uint64_t *t)
+{
+	s->walk_key = (va >> 21) + 1;
+	s->walk_gen = unlink_count;
+	s->walk_l2e = l2e;
+	s->walk_l2v = *l2e;
+	s->walk_table = t;
+}
+
+/* Whether va's level-1 table is the cached one and still linked where it was: the same
+ * 2 MiB region (every bit of va above 21, so va is canonical), no table unlinked
+ * anywhere since (unlink_count) and the level-2 entry unchanged. (The top table is
+ * the handle's for life: only pg_space_init/attach set it, and they empty the cache.) */
+static inline bool cache_hit(const pg_space *s, uint64_t va)
+{
+	return s->walk_key == (va >> 21) + 1 && s->walk_gen == unlink_count &&
+	       *s->walk_l2e == s->walk_l2v;
 }
 
 /* ------------------------------------------------------------------ space */
@@ -378,6 +443,80 @@ static inline __attribute__((always_inline)) pg_err translate_from(const pg_spac
 	return PG_ERR_NOT_MAPPED; /* not reached: level 1 entries are leaves */
 }
 
+/* The effective flags of leaf e at level under entries whose AND is all and OR is any:
+ * what effective() computes, without a branch (flags are data the predictor cannot
+ * learn, and translations are hot). */
+static inline unsigned fast_flags(const pg_space *s, uint64_t e, unsigned level, uint64_t all,
+				  uint64_t any)
+{
+	uint64_t ea = e & all, xd = ((e | any) >> 63) & s->has_nx;
+	uint64_t pat = ((e >> 3) & 3) | (level == 1 ? (e >> 5) & 4 : (e >> 10) & 4);
+	_Static_assert(PTE_W >> 1 == PG_W && PTE_U == PG_U && PTE_G >> 5 == PG_G &&
+		       PG_X == 2, "generic flag bits line up with the PTE bits they come from");
+	return (unsigned)(((ea >> 1) & PG_W) | (ea & PG_U) | ((e >> 5) & PG_G) | ((xd ^ 1) << 1)) |
+	       (unsigned)pat_to_cache[pat] << PG_CACHE_SHIFT;
+}
+
+/* The generic flags a 4 KiB leaf gives by itself, X included, indexed by its bits 1-8
+ * (W U PWT PCD A D PAT G) shifted down by one: a translation decodes a leaf with one
+ * load instead of a dozen operations, so that more translations overlap their misses. */
+#define PAT4K(i) (((i) >> 2 & 1) | ((i) >> 3 & 1) << 1 | ((i) >> 6 & 1) << 2)
+#define CACHE_OF(p) ((p) == 0 ? 0u : (p) == 1 || (p) == 5 ? 1u : (p) == 4 ? 3u : 2u)
+#define LF4K(i) (uint8_t)(((i) & 1 ? PG_W : 0) | ((i) & 2 ? PG_U : 0) | \
+			  ((i) & 128 ? PG_G : 0) | PG_X | CACHE_OF(PAT4K(i)) << PG_CACHE_SHIFT)
+#define LF4K_4(i) LF4K(i), LF4K((i) + 1), LF4K((i) + 2), LF4K((i) + 3)
+#define LF4K_16(i) LF4K_4(i), LF4K_4((i) + 4), LF4K_4((i) + 8), LF4K_4((i) + 12)
+#define LF4K_64(i) LF4K_16(i), LF4K_16((i) + 16), LF4K_16((i) + 32), LF4K_16((i) + 48)
+static const uint8_t leaf4k_flags[256] = { LF4K_64(0), LF4K_64(64), LF4K_64(128),
+					   LF4K_64(192) };
+
+/* pg_translate_fast's walk for a top level known at compile time: only the entry load,
+ * mask and add are on the dependent path, and a 4 KiB leaf takes few operations more. */
+static inline __attribute__((always_inline)) pg_err lookup_from(const pg_space *s,
+								uint64_t va, pg_mapping *out,
+								const unsigned top)
+{
+	unsigned sh = 64 - shift_of(top + 1);
+	const uint64_t *t = tab(s, s->root.pa);
+	uint64_t all = ~0ull, any = 0;
+	if ((uint64_t)((int64_t)(va << sh) >> sh) != va)
+		return PG_ERR_NOT_CANONICAL;
+#pragma GCC unroll 5
+	for (unsigned level = top; level >= 1; level--) {
+		uint64_t e = t[index_of(va, level)];
+		if (!present(e))
+			return PG_ERR_NOT_MAPPED;
+		if (level == 1) {
+			/* W and U only where every level above allows, X unless one sets XD */
+			unsigned keep = ~(((unsigned)(~all >> 1) & PG_W) | ((unsigned)~all & PG_U));
+			unsigned xd = (unsigned)((e | any) >> 63) & s->has_nx;
+			out->phys = pg_pa((e & PTE_ADDR) | (va & 4095));
+			out->size = PG_4K;
+			out->flags = (leaf4k_flags[(e >> 1) & 255] & keep) ^ xd << 1;
+			return PG_OK;
+		}
+		if (is_leaf(e, level)) {
+			out->phys = pg_pa(leaf_addr(e, level) | (va & (span_of(level) - 1)));
+			out->size = (pg_size)(level - 1);
+			out->flags = fast_flags(s, e, level, all, any);
+			return PG_OK;
+		}
+		all &= e;
+		any |= e;
+		t = tab(s, e & PTE_ADDR);
+	}
+	return PG_ERR_NOT_MAPPED; /* not reached: level 1 entries are leaves */
+}
+
+pg_err pg_translate_fast(const pg_space *s, pg_vaddr va, pg_mapping *out)
+{
+	if (s->levels == 4)
+		return lookup_from(s, va.va, out, 4);
+	if (s->levels == 5)
+		return lookup_from(s, va.va, out, 5);
+	return PG_ERR_BAD_ARG; /* a destroyed or zeroed handle */
+}
+
 pg_err pg_translate(const pg_space *s, pg_vaddr vaddr, pg_translation *out)
 {
 	if (s->levels == 4)
@@ -429,7 +568,7 @@ static bool first_leaf(const pg_space *s, uint64_t table, unsigned level, uint64
  * tables where the leaf goes, or is empty with tables still to be made down to leaf. */
 static __attribute__((noinline)) pg_err map_slow(pg_space *s, uint64_t va, uint64_t pa,
 						 unsigned flags, unsigned leaf, unsigned level,
-						 uint64_t *slot, pg_paddr *existing)
+						 uint64_t *slot, uint64_t *pe, pg_paddr *existing)
 {
 	uint64_t list, doomed = NONE, found;
 	pg_err err;
@@ -452,10 +591,12 @@ static __attribute__((noinline)) pg_err map_slow(pg_space *s, uint64_t va, uint6
 		uint64_t f = take(s, &list);
 		uint64_t *child = tab(s, f);
 		zero_table(child);
-		*slot = f | PTE_TABLE;
+		*slot = f | PTE_TABLE | 1ull << COUNT_SHIFT; /* the one entry written below */
 		slot = &child[index_of(va, level - 1)];
 	}
 	*slot = leaf_entry(s, pa, flags, leaf);
+	if (pe)
+		count_add(s, pe, 1); /* the first new table's link */
 	return PG_OK;
 }
 
@@ -463,32 +604,30 @@ static __attribute__((noinline)) pg_err map_slow(pg_space *s, uint64_t va, uint6
  * walk unrolls into straight-line code. Arguments are already checked. */
 static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64_t va,
 							     uint64_t pa, unsigned flags,
-							     const unsigned leaf,
+							     const unsigned leaf, const unsigned top,
 							     pg_paddr *existing)
 {
-	unsigned level = s->levels;
-	uint64_t *t = tab(s, s->root.pa), *l2e = 0;
+	unsigned level = top;
+	uint64_t *t = tab(s, s->root.pa), *pe = 0; /* pe: the entry that points at t */
+#pragma GCC unroll 5
 	for (; level > leaf; level--) {
 		uint64_t *ep = &t[index_of(va, level)], e = *ep;
 		if (!present(e))
 			break;
 		if (level < 4 && (e & PTE_PS))
 			return PG_ERR_HUGE_PAGE;
-		if (level == 2)
-			l2e = ep;
+		pe = ep;
 		t = tab(s, e & PTE_ADDR);
 	}
 	uint64_t *slot = &t[index_of(va, level)];
 	if (level == leaf && !present(*slot)) { /* every table is there */
-		if (leaf == 1) {
-			s->walk_key = (va >> 21) + 1;
-			s->walk_gen = unlink_count;
-			s->walk_root = s->root.pa;
-			s->walk_l2e = l2e;
-			s->walk_l2v = *l2e;
-			s->walk_table = t;
-		}
 		*slot = leaf_entry(s, pa, flags, leaf);
+		if (leaf == 1 && counted(count_of(*pe)) && count_of(*pe) < 512) {
+			*pe += 1ull << COUNT_SHIFT;
+			cache_set(s, va, pe, t);
+		} else {
+			count_add(s, pe, 1);
+		}
 		return PG_OK;
 	}
 	if (level == leaf && is_leaf(*slot, level)) {
@@ -496,7 +635,7 @@ static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64
 			*existing = pg_pa(leaf_addr(*slot, level));
 		return PG_ERR_ALREADY_MAPPED;
 	}
-	return map_slow(s, va, pa, flags, leaf, level, slot, existing);
+	return map_slow(s, va, pa, flags, leaf, level, slot, level < top ? pe : 0, existing);
 }
 
 /* pg_map after its fast path: every check, then the walk. */
@@ -516,13 +655,17 @@ static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, ui
 		return PG_ERR_NOT_ALIGNED;
 	if (pa >> s->phys_bits)
 		return PG_ERR_BAD_FRAME;
+	bool five = s->levels == 5;
 	switch (size) {
 	case PG_4K:
-		return map_walk(s, va, pa, flags, 1, existing);
+		return five ? map_walk(s, va, pa, flags, 1, 5, existing)
+			    : map_walk(s, va, pa, flags, 1, 4, existing);
 	case PG_2M:
-		return map_walk(s, va, pa, flags, 2, existing);
+		return five ? map_walk(s, va, pa, flags, 2, 5, existing)
+			    : map_walk(s, va, pa, flags, 2, 4, existing);
 	default:
-		return map_walk(s, va, pa, flags, 3, existing);
+		return five ? map_walk(s, va, pa, flags, 3, 5, existing)
+			    : map_walk(s, va, pa, flags, 3, 4, existing);
 	}
 }
 
@@ -530,16 +673,17 @@ pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned
 	      pg_paddr *existing)
 {
 	uint64_t va = page.va, pa = frame.pa;
-	/* Fast path: a 4 KiB page in the 2 MiB region whose table the last map walked to.
-	 * The key holds every bit of va above 21, so a hit is canonical; the other checks
-	 * of map_checked are repeated, and the level-2 entry must still point there. */
-	if (size == PG_4K && s && s->walk_key == (va >> 21) + 1 && !(flags & ~PG_FLAGS_ALL) &&
-	    !((va | pa) & 4095) && !(pa >> s->phys_bits) && s->walk_gen == unlink_count &&
-	    s->walk_root == s->root.pa && *s->walk_l2e == s->walk_l2v) {
-		uint64_t *slot = &s->walk_table[index_of(va, 1)];
-		if (!present(*slot)) {
+	/* Fast path: a 4 KiB page in the 2 MiB region whose table the last walk reached.
+	 * A hit is canonical (cache_hit); the other checks of map_checked are repeated. */
+	if (size == PG_4K && s && !(flags & ~PG_FLAGS_ALL) && !((va | pa) & 4095) &&
+	    !(pa >> s->phys_bits) && cache_hit(s, va)) {
+		uint64_t *slot = &s->walk_table[index_of(va, 1)], l2v = s->walk_l2v;
+		if (!present(*slot)) { /* so the exact count is below 512 */
 			uint64_t nx = s->has_nx & !(flags & PG_X);
 			*slot = pa | leaf4k_bits[flags] | (nx << 63);
+			l2v += 1ull << COUNT_SHIFT;
+			*s->walk_l2e = l2v;
+			s->walk_l2v = l2v;
 			return PG_OK;
 		}
 	}
@@ -618,19 +762,20 @@ static pg_err mr_check(mr_state *m, uint64_t phys, unsigned level, uint64_t base
 }
 
 /* Commit pass: cannot fail; every table it needs is in m->reserve. fresh says the table
- * came from the reserve just now and only [a, b] of it is to be written. */
-static void mr_commit(mr_state *m, uint64_t phys, unsigned level, uint64_t base,
-		      uint64_t a, uint64_t b, bool fresh)
+ * came from the reserve just now and only [a, b] of it is to be written. Returns how
+ * many entries of the table became present, for its count. */
+static uint64_t mr_commit(mr_state *m, uint64_t phys, unsigned level, uint64_t base,
+			  uint64_t a, uint64_t b, bool fresh)
 {
-	uint64_t *t = tab(m->s, phys);
+	uint64_t *t = tab(m->s, phys), added = 0;
 	unsigned i = index_of(a, level), end = index_of(b, level);
 	if (fresh)
 		zero_outside(t, i, end);
-	if (level == 1) {
+	if (level == 1) { /* the check pass proved [i, end] empty */
 		uint64_t pa = a + m->delta, bits = m->bits[1];
 		for (; i <= end; i++, pa += 4096)
 			t[i] = pa | bits;
-		return;
+		return index_of(b, 1) - index_of(a, 1) + 1;
 	}
 	for (; i <= end; i++) {
 		uint64_t ev = entry_va(m->s, base, i, level);
@@ -640,17 +785,23 @@ static void mr_commit(mr_state *m, uint64_t phys, unsigned level, uint64_t base,
 		if (want == level) {
 			if (present(e)) /* an empty subtree, as the check pass proved */
 				doom_subtree(m->s, e & PTE_ADDR, level - 1, &m->doomed);
+			else
+				added++;
 			t[i] = (lo + m->delta) | m->bits[level];
 			continue;
 		}
 		if (present(e)) {
-			mr_commit(m, e & PTE_ADDR, level - 1, ev, lo, hi, false);
+			uint64_t n = mr_commit(m, e & PTE_ADDR, level - 1, ev, lo, hi, false);
+			if (n)
+				count_add(m->s, &t[i], n);
 		} else {
 			uint64_t f = take(m->s, &m->reserve);
-			mr_commit(m, f, level - 1, ev, lo, hi, true);
-			t[i] = f | PTE_TABLE;
+			uint64_t n = mr_commit(m, f, level - 1, ev, lo, hi, true);
+			t[i] = f | PTE_TABLE | n << COUNT_SHIFT;
+			added++;
 		}
 	}
+	return added;
 }
 
 pg_err pg_map_range(pg_space *s, pg_vaddr virt, pg_paddr phys, uint64_t length,
@@ -668,7 +819,7 @@ pg_err pg_map_range(pg_space *s, pg_vaddr virt, pg_paddr phys, uint64_t length,
 		return err;
 	if ((err = reserve(s, m.need, &m.reserve)) != PG_OK)
 		return err;
-	mr_commit(&m, s->root.pa, s->levels, 0, m.first, m.last, false);
+	(void)mr_commit(&m, s->root.pa, s->levels, 0, m.first, m.last, false);
 	if (m.doomed != NONE) {
 		flush(s, m.first, length);
 		release(s, m.doomed);
@@ -678,13 +829,14 @@ pg_err pg_map_range(pg_space *s, pg_vaddr virt, pg_paddr phys, uint64_t length,
 
 /* ------------------------------------------------------------------ unmap */
 
-/* The leaf that maps va: its level and the tables on the way (path[level] = table). */
-static pg_err find_leaf(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t path[6])
+/* The leaf that maps va: its level and the entries on the way (path[level] = the entry
+ * of va at that level). */
+static pg_err find_leaf(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t *path[6])
 {
 	uint64_t table = s->root.pa;
 	for (unsigned level = s->levels; level >= 1; level--) {
-		uint64_t e = tab(s, table)[index_of(va, level)];
-		path[level] = table;
+		uint64_t *ep = &tab(s, table)[index_of(va, level)], e = *ep;
+		path[level] = ep;
 		if (!present(e))
 			return PG_ERR_NOT_MAPPED;
 		if (is_leaf(e, level)) {
@@ -697,7 +849,7 @@ static pg_err find_leaf(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t
 }
 
 /* find_leaf for a page argument: the checks pg_unmap and pg_split share, in their order. */
-static pg_err leaf_of_page(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t path[6])
+static pg_err leaf_of_page(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t *path[6])
 {
 	if (!s || !s->levels)
 		return PG_ERR_BAD_ARG;
@@ -708,32 +860,64 @@ static pg_err leaf_of_page(const pg_space *s, uint64_t va, unsigned *leaf, uint6
 	return find_leaf(s, va, leaf, path);
 }
 
-pg_err pg_unmap(pg_space *s, pg_vaddr page, pg_paddr *frame, pg_size *size)
+/* pg_unmap after its fast path. */
+static __attribute__((noinline)) pg_err unmap_walk(pg_space *s, uint64_t va, pg_paddr *frame,
+						   pg_size *size)
 {
-	uint64_t va = page.va, path[6], doomed = NONE;
+	uint64_t *path[6], doomed = NONE;
 	unsigned leaf;
 	pg_err err = leaf_of_page(s, va, &leaf, path);
 	if (err != PG_OK)
 		return err;
 	if (va & (span_of(leaf) - 1))
 		return PG_ERR_HUGE_PAGE;
-	uint64_t *slot = &tab(s, path[leaf])[index_of(va, leaf)];
+	uint64_t *slot = path[leaf];
 	if (frame)
 		*frame = pg_pa(leaf_addr(*slot, leaf));
 	if (size)
 		*size = (pg_size)(leaf - 1);
 	*slot = 0;
-	/* Give back the tables this left empty, bottom up; never the top table. */
-	for (unsigned level = leaf; level < s->levels && s->frames && s->frames->free; level++) {
-		if (!table_empty(tab(s, path[level])))
+	/* Give back the tables this left empty, bottom up, as their counts say; never the
+	 * top table. path[level + 1] is the entry that points at the table of path[level]. */
+	bool reclaim = s->frames && s->frames->free;
+	for (unsigned level = leaf; level < s->levels; level++) {
+		uint64_t *pe = path[level + 1], t = *pe & PTE_ADDR;
+		if (count_sub(s, pe, 1) != 0 || !reclaim) {
+			if (level == 1 && count_of(*pe)) /* the next unmap nearby is fast */
+				cache_set(s, va, pe, tab(s, t));
 			break;
-		tab(s, path[level + 1])[index_of(va, level + 1)] = 0;
-		tab(s, path[level])[0] = doomed;
-		doomed = path[level];
+		}
+		*pe = 0;
+		tab(s, t)[0] = doomed;
+		doomed = t;
 	}
 	flush(s, va, span_of(leaf));
 	release(s, doomed);
 	return PG_OK;
+}
+
+pg_err pg_unmap(pg_space *s, pg_vaddr page, pg_paddr *frame, pg_size *size)
+{
+	uint64_t va = page.va;
+	/* Fast path: a 4 KiB leaf in the cached level-1 table that stays non-empty. A hit
+	 * is canonical and aligned, a present level-1 entry is a 4 KiB leaf: no error of
+	 * unmap_walk's can apply. */
+	if (s && !(va & 4095) && cache_hit(s, va)) {
+		uint64_t *slot = &s->walk_table[index_of(va, 1)], e = *slot, l2v = s->walk_l2v;
+		if (present(e) && count_of(l2v) > 1) { /* more than this one */
+			if (frame)
+				*frame = pg_pa(e & PTE_ADDR);
+			if (size)
+				*size = PG_4K;
+			*slot = 0;
+			l2v -= 1ull << COUNT_SHIFT;
+			*s->walk_l2e = l2v;
+			s->walk_l2v = l2v;
+			flush(s, va, 4096);
+			return PG_OK;
+		}
+	}
+	return unmap_walk(s, va, frame, size);
 }
 
 /* Checks a range argument for unmap_range and protect. */
@@ -752,17 +936,18 @@ static pg_err check_range(const pg_space *s, uint64_t va, uint64_t length)
 /* PG_ERR_HUGE_PAGE when a leaf maps va and runs over the boundary between va-1 and va. */
 static pg_err crosses(const pg_space *s, uint64_t va)
 {
-	uint64_t path[6];
+	uint64_t *path[6];
 	unsigned leaf;
 	if (find_leaf(s, va, &leaf, path) == PG_OK && (va & (span_of(leaf) - 1)))
 		return PG_ERR_HUGE_PAGE;
 	return PG_OK;
 }
 
-/* Clears every leaf inside [a, b] (no leaf crosses an end) and unlinks tables left
- * empty onto *doomed when the source takes frames back. Returns the leaves removed. */
+/* Clears every leaf inside [a, b] (no leaf crosses an end), adding them to *leaves, and
+ * unlinks tables left empty onto *doomed when the source takes frames back. Returns
+ * how many entries of this table it cleared, for its count. */
 static uint64_t clear(pg_space *s, uint64_t phys, unsigned level, uint64_t base,
-		      uint64_t a, uint64_t b, uint64_t *doomed)
+		      uint64_t a, uint64_t b, uint64_t *doomed, uint64_t *leaves)
 {
 	uint64_t *t = tab(s, phys), n = 0;
 	unsigned i = index_of(a, level), end = index_of(b, level);
@@ -773,6 +958,7 @@ static uint64_t clear(pg_space *s, uint64_t phys, unsigned level, uint64_t base,
 				t[i] = 0;
 				n++;
 			}
+		*leaves += n;
 		return n;
 	}
 	for (; i <= end; i++) {
@@ -782,16 +968,21 @@ static uint64_t clear(pg_space *s, uint64_t phys, unsigned level, uint64_t base,
 		if (is_leaf(e, level)) {
 			t[i] = 0;
 			n++;
+			++*leaves;
 			continue;
 		}
 		uint64_t ev = entry_va(s, base, i, level), ev_last = ev + span_of(level) - 1;
 		uint64_t lo = max_u64(a, ev), hi = min_u64(b, ev_last);
-		n += clear(s, e & PTE_ADDR, level - 1, ev, lo, hi, doomed);
+		uint64_t gone = clear(s, e & PTE_ADDR, level - 1, ev, lo, hi, doomed, leaves);
 		bool whole = lo == ev && hi == ev_last;
-		if (reclaim && (whole || table_empty(tab(s, e & PTE_ADDR)))) {
+		uint64_t left = whole ? 0 : count_sub(s, &t[i], gone);
+		if (reclaim && left == 0) {
 			t[i] = 0;
+			n++;
 			tab(s, e & PTE_ADDR)[0] = *doomed;
 			*doomed = e & PTE_ADDR;
+		} else if (whole) {
+			t[i] = with_count(e, 0);
 		}
 	}
 	return n;
@@ -807,7 +998,8 @@ pg_err pg_unmap_range(pg_space *s, pg_vaddr virt, uint64_t length, uint64_t *pag
 		err = crosses(s, va + length);
 	if (err != PG_OK)
 		return err;
-	uint64_t n = clear(s, s->root.pa, s->levels, 0, va, va + length - 1, &doomed);
+	uint64_t n = 0;
+	(void)clear(s, s->root.pa, s->levels, 0, va, va + length - 1, &doomed, &n);
 	if (pages)
 		*pages = n;
 	if (n || doomed != NONE)
@@ -883,7 +1075,7 @@ pg_err pg_protect(pg_space *s, pg_vaddr virt, uint64_t length, unsigned flags)
 
 pg_err pg_split(pg_space *s, pg_vaddr page)
 {
-	uint64_t va = page.va, path[6], list;
+	uint64_t va = page.va, *path[6], list;
 	unsigned leaf;
 	pg_err err = leaf_of_page(s, va, &leaf, path);
 	if (err != PG_OK)
@@ -894,7 +1086,7 @@ pg_err pg_split(pg_space *s, pg_vaddr page)
 		return PG_ERR_NOT_ALIGNED;
 	if ((err = reserve(s, 1, &list)) != PG_OK)
 		return err;
-	uint64_t *slot = &tab(s, path[leaf])[index_of(va, leaf)];
+	uint64_t *slot = path[leaf];
 	uint64_t e = *slot, base = leaf_addr(e, leaf), step = span_of(leaf - 1);
 	/* The small leaves keep every attribute bit (PTE_ADDR includes the huge PAT bit 12).
 	 * On 4 KiB leaves bit 7 is PAT instead of PS, so it takes the huge PAT bit's value. */
@@ -906,7 +1098,7 @@ pg_err pg_split(pg_space *s, pg_vaddr page)
 	uint64_t *t = tab(s, list);
 	for (unsigned i = 0; i < 512; i++)
 		t[i] = (base + i * step) | bits;
-	*slot = list | PTE_TABLE;
+	*slot = list | PTE_TABLE | 512ull << COUNT_SHIFT;
 	flush(s, va, span_of(leaf));
 	return PG_OK;
 }

@@ -23,6 +23,9 @@
 #define B_XD    (1ull << 63)
 #define B_ADDR  0x000ffffffffff000ull
 #define B_TABLE (B_P | B_W | B_U) /* what paging.h promises for intermediate entries */
+/* Bits 52-61 of an intermediate entry: the count of present entries in its table. */
+#define B_COUNT(n) ((uint64_t)(n) << 52)
+static uint64_t count_bits(uint64_t e) { return (e >> 52) & 0x3ff; }
 
 #define KIB (1ull << 10)
 #define MIB (1ull << 20)
@@ -98,8 +101,11 @@ static void fx_up_with(fx *f, bool has_nx, bool has_1g, unsigned phys_bits)
 
 static void fx_up(fx *f) { fx_up_with(f, true, true, 52); }
 
+static void check_counts(const fx *f, uint64_t pa, unsigned level);
+
 static void fx_down(fx *f)
 {
+	check_counts(f, f->s.root.pa, lv); /* every test ends with exact counts */
 	f->frames.free = sim_frames(&f->ram)->free;
 	pg_space_destroy(&f->s);
 	CHECK_EQ(sim_outstanding(&f->ram), 0);
@@ -128,6 +134,26 @@ static uint64_t ent(const fx *f, uint64_t va, unsigned level)
 {
 	uint64_t *t = table_at(f, va, level);
 	return t ? t[idx(va, level)] : 0;
+}
+
+/* Checks that every entry pointing at a table below pa carries, in bits 52-61, the
+ * number of present entries of that table (the counts paging/ keeps for unmap). */
+static void check_counts(const fx *f, uint64_t pa, unsigned level)
+{
+	const uint64_t *t = pg_table(&f->s, pg_pa(pa));
+	for (unsigned i = 0; level > 1 && i < 512; i++) {
+		uint64_t e = t[i];
+		if (!(e & B_P) || (level < 4 && (e & B_PS)) || !in_sim(f, e & B_ADDR))
+			continue;
+		const uint64_t *c = pg_table(&f->s, pg_pa(e & B_ADDR));
+		uint64_t n = 0;
+		for (unsigned j = 0; j < 512; j++)
+			n += c[j] & B_P;
+		if (((e >> 52) & 0x3ff) != n)
+			test_fail(__FILE__, __LINE__, "level %u entry %u: count %" PRIu64
+				  ", table has %" PRIu64 " present", level, i, (e >> 52) & 0x3ff, n);
+		check_counts(f, e & B_ADDR, level - 1);
+	}
 }
 
 /* Entries of the table holding va's entry at level that are not zero. */
@@ -609,9 +635,9 @@ PT_TEST(map_4k_writes_entries_level_by_level)
 	uint64_t va = va_of(3, 5, 7, 9);
 	map_ok(&f, va, F4K, PG_4K, PG_W);
 	uint64_t l4 = ent(&f, va, 4), l3 = ent(&f, va, 3), l2 = ent(&f, va, 2), l1 = ent(&f, va, 1);
-	CHECK_EQ(l4 & ~B_ADDR, B_TABLE);
-	CHECK_EQ(l3 & ~B_ADDR, B_TABLE);
-	CHECK_EQ(l2 & ~B_ADDR, B_TABLE);
+	CHECK_EQ(l4 & ~B_ADDR, B_TABLE | B_COUNT(1));
+	CHECK_EQ(l3 & ~B_ADDR, B_TABLE | B_COUNT(1));
+	CHECK_EQ(l2 & ~B_ADDR, B_TABLE | B_COUNT(1));
 	CHECK(in_sim(&f, l4 & B_ADDR) && in_sim(&f, l3 & B_ADDR) && in_sim(&f, l2 & B_ADDR));
 	CHECK((l4 & B_ADDR) != (l3 & B_ADDR) && (l3 & B_ADDR) != (l2 & B_ADDR));
 	CHECK_EQ(l1, F4K | B_P | B_W | B_XD);
@@ -628,8 +654,8 @@ PT_TEST(map_2m_writes_ps_leaf_at_level_2)
 	fx_up(&f);
 	uint64_t va = va_of(3, 5, 8, 0);
 	map_ok(&f, va, F2M, PG_2M, 0);
-	CHECK_EQ(ent(&f, va, 4) & ~B_ADDR, B_TABLE);
-	CHECK_EQ(ent(&f, va, 3) & ~B_ADDR, B_TABLE);
+	CHECK_EQ(ent(&f, va, 4) & ~B_ADDR, B_TABLE | B_COUNT(1));
+	CHECK_EQ(ent(&f, va, 3) & ~B_ADDR, B_TABLE | B_COUNT(1));
 	CHECK_EQ(ent(&f, va, 2), F2M | B_P | B_PS | B_XD);
 	CHECK_EQ(nonzero(&f, va, 2), 1);
 	CHECK_EQ(nonzero(&f, va, 3), 1);
@@ -644,7 +670,7 @@ PT_TEST(map_1g_writes_ps_leaf_at_level_3)
 	fx_up(&f);
 	uint64_t va = va_of(3, 6, 0, 0);
 	map_ok(&f, va, F1G, PG_1G, PG_U | PG_X);
-	CHECK_EQ(ent(&f, va, 4) & ~B_ADDR, B_TABLE);
+	CHECK_EQ(ent(&f, va, 4) & ~B_ADDR, B_TABLE | B_COUNT(1));
 	CHECK_EQ(ent(&f, va, 3), F1G | B_P | B_U | B_PS);
 	CHECK_EQ(nonzero(&f, va, 3), 1);
 	CHECK_EQ(sim_outstanding(&f.ram), T(2));
@@ -1396,7 +1422,7 @@ PT_TEST(split_2m_keeps_every_translation)
 	uint64_t before = sim_outstanding(&f.ram);
 	CHECK_ERR(pg_split(&f.s, pg_va(va)), PG_OK);
 	CHECK_EQ(sim_outstanding(&f.ram), before + 1);
-	CHECK_EQ(ent(&f, va, 2) & ~B_ADDR, B_TABLE);
+	CHECK_EQ(ent(&f, va, 2) & ~B_ADDR, B_TABLE | B_COUNT(512));
 	for (unsigned i = 0; i < 512; i++) {
 		uint64_t a = va + i * 4096ull + (i * 37u) % 4096u;
 		pg_translation t;
@@ -1417,7 +1443,7 @@ PT_TEST(split_1g_keeps_every_translation)
 	uint64_t va = va_of(3, 6, 0, 0);
 	map_ok(&f, va, F1G, PG_1G, PG_X | PG_CACHE_UC);
 	CHECK_ERR(pg_split(&f.s, pg_va(va)), PG_OK);
-	CHECK_EQ(ent(&f, va, 3) & ~B_ADDR, B_TABLE);
+	CHECK_EQ(ent(&f, va, 3) & ~B_ADDR, B_TABLE | B_COUNT(512));
 	uint64_t pat = pg_pat_value();
 	for (unsigned i = 0; i < 512; i++) {
 		uint64_t a = va + i * 2 * MIB + (i * 4097ull) % (2 * MIB);
@@ -2028,5 +2054,117 @@ PT_TEST(protect_keeps_software_bits_key_and_accessed_dirty)
 	/* split keeps them too, into every smaller leaf */
 	CHECK_ERR(pg_split(&f.s, pg_va(v2)), PG_OK);
 	CHECK_EQ(ent(&f, v2 + 511 * 4096ull, 1), (F2M + 511 * 4096ull) | keep | B_P | B_PWT | B_PCD);
+	fx_down(&f);
+}
+
+/* ================================================================ translate_fast */
+
+/* pg_translate_fast gives what pg_translate gives (error, phys, size, effective flags)
+ * for every flag combination at every page size, with and without NX, under upper
+ * levels that take W or U away or add XD, for holes and for non-canonical addresses. */
+PT_TEST(translate_fast_agrees_with_translate)
+{
+	for (int nx = 0; nx < 2; nx++) {
+		fx f;
+		fx_up_with(&f, nx, true, 52);
+		for (unsigned flags = 0; flags <= PG_FLAGS_ALL; flags++) {
+			map_ok(&f, va_of(1, 1, flags, 3), F4K + flags * 4096ull, PG_4K, flags);
+			map_ok(&f, va_of(1, 2, flags, 0), F2M, PG_2M, flags);
+			map_ok(&f, va_of(2 + flags / 32, flags % 32, 0, 0), F1G, PG_1G, flags);
+			map_ok(&f, va_of(300, 1, flags, 3), F4K, PG_4K, flags);
+		}
+		table_at(&f, va_of(1, 1, 0, 0), 3)[1] &= ~B_W;  /* PDPT entry: no writes */
+		table_at(&f, va_of(1, 2, 0, 0), 4)[1] |= B_XD;  /* PML4 entry: no execute */
+		table_at(&f, va_of(3, 0, 0, 0), 4)[3] &= ~B_U;  /* PML4 entry: supervisor */
+		uint64_t probes[] = { 0, 0x123, 0xfff, 0x1000, 0x1fffff, hole_lo(), hole_hi() };
+		for (unsigned flags = 0; flags <= PG_FLAGS_ALL; flags++) {
+			uint64_t vas[4] = { va_of(1, 1, flags, 3), va_of(1, 2, flags, 0),
+					    va_of(2 + flags / 32, flags % 32, 0, 0),
+					    va_of(300, 1, flags, 3) };
+			for (unsigned k = 0; k < 4; k++)
+				for (unsigned p = 0; p < sizeof(probes) / sizeof(probes[0]); p++) {
+					uint64_t va = p < 5 ? vas[k] + probes[p] : probes[p];
+					pg_translation t;
+					pg_mapping m = { pg_pa(7), (pg_size)2, 99 };
+					pg_err a = pg_translate(&f.s, pg_va(va), &t);
+					CHECK_ERR(pg_translate_fast(&f.s, pg_va(va), &m), a);
+					if (a == PG_OK) {
+						CHECK_EQ(m.phys.pa, t.phys.pa);
+						CHECK_EQ(m.size, t.size);
+						CHECK_EQ(m.flags, t.flags);
+					} else {
+						CHECK_EQ(m.phys.pa, 7);
+						CHECK_EQ(m.flags, 99);
+					}
+				}
+		}
+		table_at(&f, va_of(1, 1, 0, 0), 3)[1] |= B_W;
+		table_at(&f, va_of(1, 2, 0, 0), 4)[1] &= ~B_XD;
+		table_at(&f, va_of(3, 0, 0, 0), 4)[3] |= B_U;
+		fx_down(&f);
+	}
+}
+
+/* ================================================================ counts (issue 12, speed) */
+
+/* Single-page unmaps through the cached level-1 table (the fast path) keep the exact
+ * count, report frame and size, flush each page and refuse what the walk refuses; the
+ * last one gives the emptied tables back at once. */
+PT_TEST(unmap_fast_path_counts_and_gives_back)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t va = va_of(3, 5, 7, 0);
+	pg_paddr fr;
+	pg_size sz;
+	for (unsigned i = 0; i < 4; i++)
+		map_ok(&f, va + i * 4096ull, F4K + i * 4096ull, PG_4K, PG_W);
+	CHECK_EQ(count_bits(ent(&f, va, 2)), 4);
+	f.nfl = 0;
+	CHECK_ERR(pg_unmap(&f.s, pg_va(va + 4096), &fr, &sz), PG_OK); /* the walk; caches */
+	CHECK_ERR(pg_unmap(&f.s, pg_va(va + 2 * 4096), &fr, &sz), PG_OK); /* the fast path */
+	CHECK_EQ(fr.pa, F4K + 2 * 4096);
+	CHECK_EQ(sz, PG_4K);
+	CHECK_EQ(f.nfl, 2);
+	CHECK_EQ(f.fl[1].start, va + 2 * 4096);
+	CHECK_EQ(f.fl[1].len, 4096);
+	CHECK_EQ(ent(&f, va + 2 * 4096, 1), 0);
+	CHECK_EQ(count_bits(ent(&f, va, 2)), 2);
+	CHECK_UNCHANGED(&f, pg_unmap(&f.s, pg_va(va + 2 * 4096), NULL, NULL), PG_ERR_NOT_MAPPED);
+	CHECK_UNCHANGED(&f, pg_unmap(&f.s, pg_va(va + 3 * 4096 + 8), NULL, NULL),
+			PG_ERR_NOT_ALIGNED);
+	CHECK_ERR(pg_unmap(&f.s, pg_va(va + 3 * 4096), NULL, NULL), PG_OK);
+	CHECK_EQ(sim_outstanding(&f.ram), T(4));
+	CHECK_ERR(pg_unmap(&f.s, pg_va(va), NULL, NULL), PG_OK);
+	CHECK_EQ(sim_outstanding(&f.ram), 1);
+	CHECK_EQ(pg_table(&f.s, f.s.root)[lv == 5 ? 0 : 3], 0);
+	fx_down(&f);
+}
+
+/* Tables built elsewhere carry no counts (bits 52-61 zero): unmap counts such a table
+ * once, never gives it back while it holds a page, and does when it empties; maps and
+ * map_range into it leave exact counts too. */
+PT_TEST(tables_without_counts_are_counted_on_first_use)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t va = va_of(3, 5, 7, 0);
+	CHECK_ERR(pg_map_range(&f.s, pg_va(va), pg_pa(F4K), 3 * 4096, PG_W, PG_4K), PG_OK);
+	map_ok(&f, va_of(3, 5, 9, 0), F2M, PG_2M, PG_W);
+	for (unsigned level = lv; level >= 2; level--) /* as firmware would have built them */
+		table_at(&f, va, level)[idx(va, level)] &= ~(0x3ffull << 52);
+	pg_space b; /* a fresh handle: no cache */
+	CHECK_ERR(pg_space_attach(&b, f.s.root, &f.frames, sim_offset(&f.ram), true, true, 52, lv),
+		  PG_OK);
+	CHECK_ERR(pg_unmap(&b, pg_va(va), NULL, NULL), PG_OK);
+	CHECK_EQ(count_bits(ent(&f, va, 2)), 2);
+	CHECK_EQ(sim_outstanding(&f.ram), T(4));
+	CHECK_ERR(pg_map(&b, pg_va(va + 9 * 4096), pg_pa(F4K), PG_4K, 0, NULL), PG_OK);
+	CHECK_EQ(count_bits(ent(&f, va, 2)), 3);
+	CHECK_ERR(pg_unmap_range(&b, pg_va(va), 2 * MIB, NULL), PG_OK);
+	CHECK_EQ(sim_outstanding(&f.ram), T(3)); /* the PT went, the PD keeps the 2M leaf */
+	table_at(&f, va, 3)[idx(va, 3)] &= ~(0x3ffull << 52);
+	CHECK_ERR(pg_unmap(&b, pg_va(va_of(3, 5, 9, 0)), NULL, NULL), PG_OK);
+	CHECK_EQ(sim_outstanding(&f.ram), 1);
 	fx_down(&f);
 }

@@ -98,7 +98,7 @@ TEST(report_translate_1g_physmap)
 	CHECK_EQ(f.n, 4);
 	LINE_IS(&f, 0, "translate: 0x00000a0000001000 walk from pml4=" X16, f.s.root.pa);
 	LINE_IS(&f, 1, "translate:   L4 index=20 entry=" X16 " P W U table=" X16, l4e,
-		(uint64_t)(l4e & ~(uint64_t)0xfff));
+		(uint64_t)(l4e & 0x000ffffffffff000ull)); /* bits 52-61 hold paging/'s count */
 	LINE_IS(&f, 2, "translate:   L3 index=0 entry=0x8000000000000183 P W PS G NX "
 		       "page=0x0000000000000000");
 	LINE_IS(&f, 3, "translate: 0x00000a0000001000 -> 0x0000000000001000 page=1G W NX G WB");
