@@ -97,6 +97,26 @@ bench: $(BUILD)/bench/bench
 -include $(MODEL_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(BENCH_OBJ:.o=.d)
 # end of model test, fuzz, bench section
 
+# ---- mutation testing (issue 12) -------------------------------------------------------------
+#   make mutate          every operator-level mutant of paging/*.c against the unit tests and
+#                        the model test (MUTATE_SEEDS, MUTATE_OPS); table in build/mutate/report.md
+#   make mutate-sample   a fixed sample of MUTATE_SAMPLE mutants, as a suite (make test runs it)
+# Equivalent mutants are argued in tests/mutate/equivalent.txt. MUTATE_JOBS=2.
+.PHONY: mutate mutate-sample
+MUTATE_JOBS   ?= 2
+MUTATE_SEEDS  ?= 1,2,3
+MUTATE_OPS    ?= 20000
+MUTATE_SAMPLE ?= 24
+MUTATE_ENV = MUT_CC="$(HOST_CC)" MUT_CFLAGS="$(HOST_CFLAGS)" MUT_LDFLAGS="$(HOST_LDFLAGS)" \
+	MUT_UNIT_OBJ="$(UNIT_OBJ)" MUT_MODEL_OBJ="$(MODEL_OBJ)" MUT_BUILD="$(BUILD)"
+MUTATE_ARGS = --jobs $(MUTATE_JOBS) --seeds $(MUTATE_SEEDS) --ops $(MUTATE_OPS)
+
+mutate: $(BUILD)/host/unit_tests $(BUILD)/model/model_test
+	@$(MUTATE_ENV) python3 tests/mutate/mutate.py full $(MUTATE_ARGS)
+mutate-sample: $(BUILD)/host/unit_tests $(BUILD)/model/model_test
+	@$(MUTATE_ENV) python3 tests/mutate/mutate.py sample $(MUTATE_ARGS) --count $(MUTATE_SAMPLE)
+# end of mutation testing section
+
 # ---------------------------------------------------------------- EFI stage + kernel (issue 3)
 # paging/ is compiled twice more: build/efi with gnu-efi's flags (phys_offset 0 at run
 # time), build/kernel freestanding for -mcmodel=kernel. The kernel ELF is linked at
@@ -204,6 +224,7 @@ help:
 	@echo "make test-model  randomized model test of paging/ (SEED=n OPS=m)"
 	@echo "make fuzz        libFuzzer over paging/ (FUZZ_SECONDS=60); fuzz-harden: map, ELF, args"
 	@echo "make bench       paging/ and frame allocator benchmark (-O2, median of 5)"
+	@echo "make mutate      every mutant of paging/*.c vs unit + model tests; mutate-sample: 24"
 	@echo "make selftest-test  kernel self-tests and fault drills in QEMU"
 	@echo "make screen-test    screendump of the framebuffer console checked row by row"
 	@echo "make quirks-test    stale map key, late physmap coverage, frame reclaim"
