@@ -30,17 +30,22 @@ static void die(const rh *h, const rh_op *op, size_t i)
 static uint32_t le24(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16; }
 
 /* Byte layout of one operation:
+ *  header byte: no NX (bit 0), no 1 GiB (bit 1), phys_bits (bits 2-3), no free (bit 4)
  *  0: kind (bits 0-2), reuse the previous op's va and len (bit 3), address form
  *     (bits 4-5), pa congruent (bit 6), edge case (bit 7)
  *  1: window (bits 0-1), size (bits 2-3), frame budget (bits 4-7)
  *  2-4: page in window   5-7: length (scale in bits 6-7 of byte 5)
- *  8-10: physical frame  11: flags (bit 6: an unknown flag bit) */
+ *  8-10: physical frame  11: flags (bit 6: an unknown flag bit; bit 7: translate is
+ *  touch)  7 bit 7: the second handle */
 static void decode(const rh *h, const uint8_t *p, const rh_op *prev, rh_op *op)
 {
 	unsigned w = p[1] & 3;
 	uint64_t base = bases[w], wsize = sizes[w];
 	memset(op, 0, sizeof(*op));
-	op->kind = (rh_kind)((p[0] & 7) % OP__COUNT);
+	op->kind = (rh_kind)(p[0] & 7);
+	if (op->kind == OP_TRANSLATE && (p[11] & 0x80))
+		op->kind = OP_TOUCH;
+	op->handle = p[7] >> 7;
 	op->size = (p[1] >> 2) & 3;
 	op->avail = (p[1] >> 4) >= 12 ? (long)((p[1] >> 4) - 12) : -1;
 	op->flags = (p[11] & 0x3f) | (p[11] & 0x40 ? 1u << (6 + (p[11] >> 7)) : 0);
@@ -119,7 +124,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
-	if (!rh_reset(&h, !(data[0] & 1), !(data[0] & 2), pbits[(data[0] >> 2) & 3])) {
+	if (!rh_reset(&h, !(data[0] & 1), !(data[0] & 2), pbits[(data[0] >> 2) & 3],
+		      !(data[0] & 0x10))) {
 		fprintf(stderr, "fuzz_pt: %s\n", h.err);
 		abort();
 	}

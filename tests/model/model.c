@@ -157,9 +157,15 @@ static void gen(rh *h, rh_op *op)
 		op->kind = OP_SPLIT;
 		op->va = recent_n && chance(700) ? recent[below(recent_n < RECENT ? recent_n : RECENT)]
 						 : base + pick_off(w, 2 * MIB);
-	} else if (c < 940) {
+	} else if (c < 910) {
 		op->kind = OP_TRANSLATE;
 		op->va = base + pick_off(w, 1) + below(4096);
+	} else if (c < 940) {
+		op->kind = OP_TOUCH;
+		op->va = recent_n && chance(800) ? recent[below(recent_n < RECENT ? recent_n : RECENT)]
+						 : base + pick_off(w, 4096);
+		op->va += below(2 * MIB) & ~4095ull;
+		op->flags = 1 + (unsigned)below(3);
 	} else if (c < 960) {
 		op->kind = OP_WALK;
 		op->va = base + pick_off(w, 4096);
@@ -198,6 +204,7 @@ static void gen(rh *h, rh_op *op)
 	}
 	if ((op->kind == OP_MAP || op->kind == OP_MAP_RANGE || op->kind == OP_SPLIT) && chance(80))
 		op->avail = (long)below(4);
+	op->handle = chance(250); /* a second handle on the same tables: its walk cache */
 }
 
 static void usage(void)
@@ -237,15 +244,19 @@ int main(int argc, char **argv)
 	static rh h;
 	rh_init(&h, bases, sizes, 4, 1ull << 30);
 	static const unsigned pbits[4] = { 39, 40, 46, 52 }; /* simram sits at 2^38 */
-	uint64_t kinds[OP__COUNT] = { 0 }, i, checks = 0;
+	uint64_t kinds[OP__COUNT] = { 0 }, i, checks = 0, spaces = 0, nofree = 0;
+	uint64_t span = ops / 8 < 1000 ? 1000 : ops / 8 > 100000 ? 100000 : ops / 8;
 	bool ok = true;
 	for (i = 0; i < ops && ok; i++) {
 		if (i == epoch) {
-			/* a new space now and then: other CPU features, destroy checked */
-			bool nx = !chance(250), g1 = !chance(250);
+			/* a new space now and then: other CPU features, every third one over a
+			 * frame source without free; destroy checked */
+			bool nx = !chance(250), g1 = !chance(250), reclaim = spaces % 3 != 1;
 			unsigned pb = pbits[below(4)];
-			ok = rh_reset(&h, nx, g1, pb);
-			epoch = i + 50000 + below(150000);
+			ok = rh_reset(&h, nx, g1, pb, reclaim);
+			spaces++;
+			nofree += !reclaim;
+			epoch = i + span + below(span);
 			recent_n = 0;
 			if (!ok)
 				break;
@@ -275,7 +286,7 @@ int main(int argc, char **argv)
 		checks++;
 	}
 	if (ok)
-		ok = rh_reset(&h, true, true, 52); /* destroys the last space: must free all */
+		ok = rh_reset(&h, true, true, 52, true); /* destroys the last space */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
 	if (!ok) {
@@ -284,16 +295,18 @@ int main(int argc, char **argv)
 		printf("model: rerun with: build/model/model_test --seed %llu --ops %llu\n",
 		       (unsigned long long)seed, (unsigned long long)(i + 1));
 	} else {
-		printf("model: ops=%llu seed=%llu ok=%llu refused=%llu full_checks=%llu time=%.1fs\n",
-		       (unsigned long long)ops, (unsigned long long)seed,
-		       (unsigned long long)h.stat_ok, (unsigned long long)h.stat_err,
-		       (unsigned long long)checks, secs);
+		printf("model: ops=%llu seed=%llu ok=%llu refused=%llu full_checks=%llu spaces=%llu "
+		       "without_free=%llu time=%.1fs\n", (unsigned long long)ops,
+		       (unsigned long long)seed, (unsigned long long)h.stat_ok,
+		       (unsigned long long)h.stat_err, (unsigned long long)checks,
+		       (unsigned long long)spaces, (unsigned long long)nofree, secs);
 		printf("model: map=%llu map_range=%llu unmap=%llu unmap_range=%llu protect=%llu "
-		       "split=%llu translate=%llu walk=%llu\n",
+		       "split=%llu translate=%llu walk=%llu touch=%llu\n",
 		       (unsigned long long)kinds[OP_MAP], (unsigned long long)kinds[OP_MAP_RANGE],
 		       (unsigned long long)kinds[OP_UNMAP], (unsigned long long)kinds[OP_UNMAP_RANGE],
 		       (unsigned long long)kinds[OP_PROTECT], (unsigned long long)kinds[OP_SPLIT],
-		       (unsigned long long)kinds[OP_TRANSLATE], (unsigned long long)kinds[OP_WALK]);
+		       (unsigned long long)kinds[OP_TRANSLATE], (unsigned long long)kinds[OP_WALK],
+		       (unsigned long long)kinds[OP_TOUCH]);
 	}
 	rh_fini(&h);
 	printf("%d passed, %d failed\n", ok ? 1 : 0, ok ? 0 : 1);
