@@ -9,6 +9,7 @@ argument in tests/mutate/equivalent.txt) or stillborn (does not compile).
   mutate.py full   [--jobs 2] [--out DIR]   every mutant; table in DIR/report.md
   mutate.py sample [--jobs 2] [--count 24]  a fixed sample, as a suite (N passed, N failed)
   mutate.py list                            print the mutants without running them
+  mutate.py key ID...                       the equivalent.txt key of those mutants
 
 The build flags and object lists come from the Makefile through the environment
 (MUT_CC, MUT_CFLAGS, MUT_LDFLAGS, MUT_UNIT_OBJ, MUT_MODEL_OBJ, MUT_BUILD).
@@ -361,7 +362,11 @@ class Runner:
     def __init__(self, workdir, model_seeds, model_ops, unit_timeout, model_timeout):
         self.workdir = workdir
         self.cc = os.environ.get("MUT_CC", "cc")
-        self.cflags = [f for f in os.environ["MUT_CFLAGS"].split() if f not in ("-MMD", "-MP")]
+        # Mutants build at -O0 without debug info: a third of the compile time, and the
+        # tests, not the optimizer, are what decides a mutant's fate.
+        swap = {"-O1": "-O0", "-O2": "-O0", "-g": "-g0"}
+        self.cflags = [swap.get(f, f) for f in os.environ["MUT_CFLAGS"].split()
+                       if f not in ("-MMD", "-MP")]
         self.ldflags = os.environ["MUT_LDFLAGS"].split()
         self.unit_obj = os.environ["MUT_UNIT_OBJ"].split()
         self.model_obj = os.environ["MUT_MODEL_OBJ"].split()
@@ -499,20 +504,28 @@ def write_report(path, muts, results, secs, title):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=("full", "sample", "list"))
+    ap.add_argument("mode", choices=("full", "sample", "list", "key"))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--count", type=int, default=24)
     ap.add_argument("--files", default="paging/frame.c paging/pt.c paging/region.c")
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--ops", type=int, default=20000)
     ap.add_argument("--filter", default="", help="only mutants whose key contains this")
-    args = ap.parse_args()
+    ap.add_argument("ids", nargs="*", help="key: mutant ids whose equivalent.txt key to print")
+    args = ap.parse_intermixed_args()
 
     files = args.files.split()
     muts = all_mutants(files)
     if args.filter:
         muts = [m for m in muts if args.filter in m.key]
+    if args.ids and args.mode != "key":
+        muts = [m for m in muts if m.id in args.ids]
     equiv = load_equivalents()
+    if args.mode == "key":  # the start of an equivalent.txt line for each id given
+        for m in muts:
+            if m.id in args.ids:
+                print(m.key + SEP)
+        return 0
     if args.mode == "list":
         for m in muts:
             print("%s %s:%d %s %s%s%s" % (m.id, m.file, m.line, m.func, m.desc, SEP, m.line_text))
