@@ -672,3 +672,40 @@ TEST(contract_every_operation_stays_inside_its_tables)
 	while (hs.n) /* frames abandoned on purpose by the replacements */
 		free(hs.live[--hs.n]);
 }
+
+/* ---- handle set-up arguments */
+
+/* phys_bits must lie in 32..52, the top table be page aligned and below phys_bits, and a
+ * frame source have alloc; init needs a source at all. Nothing is set up on refusal. */
+TEST(contract_space_setup_arguments)
+{
+	simram ram;
+	sim_init(&ram, 4 * MIB);
+	pg_frames *src = sim_frames(&ram), no_alloc = { NULL, src->free, src->ctx };
+	uint64_t off = sim_offset(&ram), top = SIM_BASE;
+	pg_space s;
+	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 31), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 53), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(0), NULL, off, true, true, 32), PG_OK);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 52), PG_OK);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(top + 1), NULL, off, true, true, 52), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(top + 0x800), NULL, off, true, true, 52),
+		  PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(1ull << 38), NULL, off, true, true, 38),
+		  PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(top), &no_alloc, off, true, true, 52), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_attach(NULL, pg_pa(top), NULL, off, true, true, 52), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_init(&s, src, off, true, true, 31), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_init(&s, src, off, true, true, 53), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_init(&s, NULL, off, true, true, 52), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_init(&s, &no_alloc, off, true, true, 52), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_init(NULL, src, off, true, true, 52), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_init(&s, src, off, true, true, 32), PG_ERR_BAD_FRAME); /* RAM at 2^38 */
+	CHECK_EQ(sim_outstanding(&ram), 0);
+	CHECK_ERR(pg_space_init(&s, src, off, true, true, 52), PG_OK);
+	pg_space_destroy(&s);
+	CHECK_ERR(pg_space_init(&s, src, off, true, true, 39), PG_OK);
+	pg_space_destroy(&s);
+	CHECK_EQ(sim_outstanding(&ram), 0);
+	sim_destroy(&ram);
+}
