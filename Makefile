@@ -109,7 +109,8 @@ MUTATE_OPS    ?= 20000
 MUTATE_SAMPLE ?= 24
 MUTATE_ENV = MUT_CC="$(HOST_CC)" MUT_CFLAGS="$(HOST_CFLAGS)" MUT_LDFLAGS="$(HOST_LDFLAGS)" \
 	MUT_UNIT_OBJ="$(UNIT_OBJ)" MUT_MODEL_OBJ="$(MODEL_OBJ)" MUT_BUILD="$(BUILD)"
-MUTATE_ARGS = --jobs $(MUTATE_JOBS) --seeds $(MUTATE_SEEDS) --ops $(MUTATE_OPS)
+MUTATE_FILES  ?= $(PAGING_SRC)
+MUTATE_ARGS = --jobs $(MUTATE_JOBS) --seeds $(MUTATE_SEEDS) --ops $(MUTATE_OPS) --files "$(MUTATE_FILES)"
 
 mutate: $(BUILD)/host/unit_tests $(BUILD)/model/model_test
 	@$(MUTATE_ENV) python3 tests/mutate/mutate.py full $(MUTATE_ARGS)
