@@ -10,6 +10,7 @@ HOST_CC ?= cc
 FUZZ_CC ?= clang
 SEED    ?=
 OPS     ?= 1000000
+LEVELS  ?= 4
 FUZZ_SECONDS ?= 60
 
 .DEFAULT_GOAL := all
@@ -44,7 +45,8 @@ test: deps
 	@tests/run_all.sh
 
 # ---- model test, fuzz, bench (issue 2) ----------------------------------------------------
-#   make test-model SEED=n OPS=m   randomized model test (SEED empty: time-based, printed)
+#   make test-model SEED=n OPS=m LEVELS=4|5   randomized model test (SEED empty: time-based,
+#                                  printed; LEVELS: 4- or 5-level paging, default 4)
 #   make fuzz / make fuzz-short    libFuzzer over the same model, FUZZ_SECONDS (60) / 10 s
 #   make bench                     -O2 -DNDEBUG, no sanitizers, paging/ built into build/bench/
 MODEL_SRC := tests/model/model.c tests/model/harness.c tests/model/refmodel.c tests/host/simram.c
@@ -58,7 +60,7 @@ $(BUILD)/model/model_test: $(MODEL_OBJ)
 	$(HOST_CC) $(HOST_LDFLAGS) $^ -o $@
 
 test-model: $(BUILD)/model/model_test
-	$(BUILD)/model/model_test --seed "$(SEED)" --ops "$(OPS)"
+	$(BUILD)/model/model_test --seed "$(SEED)" --ops "$(OPS)" --levels "$(LEVELS)"
 
 FUZZ_SHORT_SECONDS ?= 10
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 $(WARN) -Ipaging -Itests/host -Itests/model \
@@ -136,19 +138,23 @@ ESP      := $(BUILD)/esp
 # Sections the installed gnu-efi linker script produces, for the PE conversion.
 EFI_SECTIONS := .text .sdata .data .dynamic .dynsym .rel .rela .rel.* .rela.* .reloc
 
+# kernel/ by part: arch (CPU, traps), mm (memory core), console, lib, tour (the demo with its
+# self-tests and drills). Each part's headers are found by name from anywhere in the kernel.
+KERNEL_DIRS := kernel $(patsubst %/,%,$(wildcard kernel/*/))
+KERNEL_INC  := $(addprefix -I,$(KERNEL_DIRS))
 KERNEL_CFLAGS := -std=c11 -g -O2 $(WARN) -ffreestanding -fno-stack-protector -fno-pic -fno-pie \
 	-mcmodel=kernel -mno-red-zone -mno-mmx -mno-sse -mno-sse2 -fno-asynchronous-unwind-tables \
-	-fno-omit-frame-pointer -Ikernel -Ipaging -MMD -MP
+	-fno-omit-frame-pointer $(KERNEL_INC) -Ipaging -Icommon -MMD -MP
 KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T kernel/linker.ld
 
 # gnu-efi's headers are -isystem so that our warnings stay on for our code only.
 # GNU_EFI_USE_MS_ABI: firmware calls go through ms_abi function pointers directly.
 EFI_CFLAGS := -std=gnu11 -g -O2 $(WARN) -ffreestanding -fpic -fshort-wchar -fno-stack-protector \
 	-fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI \
-	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -Iefi -Iefi/pure -Ipaging -Ikernel -MMD -MP
+	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -Iefi -Iefi/pure -Ipaging -Ikernel -Icommon -MMD -MP
 EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic -L$(EFI_LIB)
 
-KERNEL_SRC := $(wildcard kernel/*.c) $(wildcard kernel/*.S) $(PAGING_SRC)
+KERNEL_SRC := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) $(PAGING_SRC)
 KERNEL_OBJ := $(addprefix $(BUILD)/kernel/,$(addsuffix .o,$(basename $(KERNEL_SRC))))
 EFI_SRC    := $(wildcard efi/*.c) efi/handoff.S $(PURE_SRC) $(PAGING_SRC)
 EFI_OBJ    := $(addprefix $(BUILD)/efi/,$(addsuffix .o,$(basename $(EFI_SRC)))) \
@@ -222,7 +228,7 @@ help:
 	@echo "make shell-test  the EFI shell inspection commands in OVMF's shell (TCG)"
 	@echo "make test        every test suite, ending in 'N passed, N failed'"
 	@echo "make test-host   host unit tests of paging/ and efi/pure/"
-	@echo "make test-model  randomized model test of paging/ (SEED=n OPS=m)"
+	@echo "make test-model  randomized model test of paging/ (SEED=n OPS=m LEVELS=4|5)"
 	@echo "make fuzz        libFuzzer over paging/ (FUZZ_SECONDS=60); fuzz-harden: map, ELF, args"
 	@echo "make bench       paging/ and frame allocator benchmark (-O2, median of 5)"
 	@echo "make mutate      every mutant of paging/*.c vs unit + model tests; mutate-sample: 24"
@@ -337,15 +343,15 @@ $(FONT_HDR): scripts/psf2c.py | deps
 	@mkdir -p $(@D)
 	python3 scripts/psf2c.py $(FONT_PSF) > $@.tmp && mv $@.tmp $@
 # Only fbcon.c includes the font: spelled out so that a fresh tree generates it first.
-$(BUILD)/kernel/kernel/fbcon.o: $(FONT_HDR)
+$(BUILD)/kernel/kernel/console/fbcon.o: $(FONT_HDR)
 KERNEL_CFLAGS += -I$(BUILD)/kernel/gen
 
-# kernel/fb.c's pixel formats on the host (OVMF under QEMU only offers BGR).
+# kernel/console/fb.c's pixel formats on the host (OVMF under QEMU only offers BGR).
 FB_TEST := $(BUILD)/host/fb_format_test
-$(FB_TEST): tests/host/fb_format_test.c kernel/fb.c kernel/fb.h $(PAGING_SRC)
+$(FB_TEST): tests/host/fb_format_test.c kernel/console/fb.c kernel/console/fb.h $(PAGING_SRC)
 	@mkdir -p $(@D)
-	$(HOST_CC) $(filter-out -MMD -MP,$(HOST_CFLAGS)) -Ikernel tests/host/fb_format_test.c \
-		kernel/fb.c $(PAGING_SRC) $(HOST_LDFLAGS) -o $@
+	$(HOST_CC) $(filter-out -MMD -MP,$(HOST_CFLAGS)) -Ikernel -Ikernel/console -Icommon \
+		tests/host/fb_format_test.c kernel/console/fb.c $(PAGING_SRC) $(HOST_LDFLAGS) -o $@
 .PHONY: fb-test
 fb-test: $(FB_TEST)
 	$(FB_TEST)
@@ -363,7 +369,7 @@ matrix-lean: all $(USB_IMG)
 #                        paging-tour check passes), `kernel.efi boot test` (in-kernel self-tests,
 #                        0 failed, isa-debug-exit status 33) and the fault drills null, text,
 #                        stack and nx (each report's cause, CR2 and error bits; status 37).
-#                        isa-debug-exit codes (kernel/fault.h): 33 pass, 35 fail, 37 drill done.
+#                        isa-debug-exit codes (kernel/arch/fault.h): 33 pass, 35 fail, 37 drill done.
 #                        SELFTEST_TIMEOUT=120 (per boot), SELFTEST_JOBS=2, QEMU_CPU=max.
 .PHONY: selftest-test
 selftest-test: all

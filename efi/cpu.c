@@ -2,32 +2,14 @@
  * NX, 1 GiB pages, the physical address width, and the TSC rate for the boot report. */
 #include "stage.h"
 
-#define MSR_EFER 0xc0000080u
-#define EFER_NXE (1ull << 11)
-
-static void cpuid(uint32_t leaf, uint32_t r[4])
-{
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
-}
-
-static uint64_t rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
-}
+#include "cpu.h"
 
 /* TSC ticks across a 10 ms firmware Stall, scaled to a second. */
 static uint64_t measure_tsc_hz(void)
 {
-	uint64_t t0 = stage_rdtsc();
+	uint64_t t0 = rdtsc();
 	uefi_call_wrapper(BS->Stall, 1, 10000);
-	return (stage_rdtsc() - t0) * 100;
+	return (rdtsc() - t0) * 100;
 }
 
 EFI_STATUS stage_cpu_probe(stage_cpu *cpu)

@@ -51,18 +51,13 @@ static void late_fail(const char *msg)
 	const char *prefix = "efi: fatal after ExitBootServices: ";
 	for (int pass = 0; pass < 2; pass++) {
 		for (const char *p = pass ? msg : prefix; *p; p++) {
-			for (int spin = 0; spin < 100000; spin++) {
-				uint8_t lsr;
-				__asm__ volatile("inb %1, %0" : "=a"(lsr) : "Nd"((uint16_t)0x3fd));
-				if (lsr & 0x20)
-					break;
-			}
-			__asm__ volatile("outb %0, %1" : : "a"(*p), "Nd"((uint16_t)0x3f8));
+			for (int spin = 0; spin < 100000 && !(inb(0x3fd) & 0x20); spin++)
+				;
+			outb(0x3f8, (uint8_t)*p);
 		}
 	}
-	__asm__ volatile("outb %0, %1" : : "a"((uint8_t)'\n'), "Nd"((uint16_t)0x3f8));
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	outb(0x3f8, '\n');
+	cpu_halt_forever();
 }
 
 /* The stale-key test: one page allocated and given back changes the map (and so its key)
@@ -105,7 +100,7 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi
 	EFI_STATUS st;
 	unsigned attempt;
 
-	bi->tsc_exit_start = stage_rdtsc();
+	bi->tsc_exit_start = rdtsc();
 	for (attempt = 1;; attempt++) {
 		size = exit_cap;
 		st = uefi_call_wrapper(BS->GetMemoryMap, 5, &size, exit_map, &key, &desc_size,
@@ -130,7 +125,7 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi
 		if (st != EFI_INVALID_PARAMETER || attempt == EXIT_MAX_ATTEMPTS)
 			late_fail("ExitBootServices keeps failing");
 	}
-	bi->tsc_exit_done = stage_rdtsc();
+	bi->tsc_exit_done = rdtsc();
 	bi->exit_attempts = attempt;
 
 	mem_list l;
@@ -142,6 +137,6 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi
 	bi->region_count = (uint32_t)l.count;
 	cover_final_map(sp, &l, bi);
 
-	stage_handoff(sp->space.pml4.pa, BOOT_STACK_TOP, bi->kernel_entry,
+	stage_handoff(sp->space.root.pa, BOOT_STACK_TOP, bi->kernel_entry,
 		      bi->phys_offset + bi_phys);
 }

@@ -134,7 +134,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
 	static stage_space sp;
-	uint64_t tsc_entry = stage_rdtsc(), bi_phys;
+	uint64_t tsc_entry = rdtsc(), bi_phys;
 	shell_boot opt;
 	bool do_boot;
 	boot_info *bi;

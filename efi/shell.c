@@ -11,9 +11,6 @@
 #define MAX_ARGS    48          /* words on a command line (more is an error) */
 #define ARG_BYTES   1024        /* their ASCII text, NULs included */
 #define PROMPT_100NS 10000000   /* the start-up prompt waits 1 s */
-#define CR4_LA57    (1ull << 12)
-#define MSR_EFER    0xc0000080u
-#define EFER_NXE    (1ull << 11)
 #define GIB         (1ull << 30)
 
 /* ------------------------------------------------------------------ output */
@@ -77,11 +74,6 @@ typedef struct {
 	uint64_t image_base, image_size, code;  /* this image, and an address in its code */
 	EFI_LOADED_IMAGE *li;
 } facts;
-
-static void cpuid(uint32_t leaf, uint32_t r[4])
-{
-	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
-}
 
 /* What the parser and `current` need; the full probe (stage_cpu_probe) runs when
  * tables are built. */
@@ -347,32 +339,11 @@ static EFI_STATUS show_kinds(pager *p, stage_space *sp, const args_result *a)
 
 /* ------------------------------------------------------------------ current */
 
-static uint64_t read_cr3(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
-	return v;
-}
-
-static uint64_t read_cr4(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-static uint64_t read_efer(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_EFER));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 /* The firmware's live tables, read through its identity map: phys_offset 0 and no frame
  * source, so nothing can be changed through this handle. */
 static EFI_STATUS cmd_current(pager *p, const args_result *a, const facts *f)
 {
-	uint64_t cr3 = read_cr3(), cr4 = read_cr4(), efer = f->has_nx ? read_efer() : 0;
+	uint64_t cr3 = read_cr3(), cr4 = read_cr4(), efer = f->has_nx ? rdmsr(MSR_EFER) : 0;
 	char buf[REPORT_LINE_MAX];
 	if (cr4 & CR4_LA57) {
 		Print(L"kernel.efi: error: the firmware runs 5-level paging (CR4.LA57); "
@@ -380,7 +351,8 @@ static EFI_STATUS cmd_current(pager *p, const args_result *a, const facts *f)
 		return EFI_UNSUPPORTED;
 	}
 	pg_space s = {
-		.pml4 = pg_pa(cr3 & 0x000ffffffffff000ull),
+		.root = pg_pa(cr3 & 0x000ffffffffff000ull),
+		.levels = 4,
 		.phys_offset = 0,
 		.has_nx = (efer & EFER_NXE) != 0,
 		.has_1g = f->has_1g,

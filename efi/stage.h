@@ -8,6 +8,7 @@
 #include <efilib.h>
 
 #include "boot_info.h"
+#include "cpu.h"
 #include "elf.h"
 #include "paging.h"
 #include "region.h"
@@ -53,12 +54,6 @@ typedef struct {
  * the firmware's Stall. Refuses a CPU without long-mode essentials. */
 EFI_STATUS stage_cpu_probe(stage_cpu *cpu);
 
-static inline uint64_t stage_rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
 
 /* ---- firmware.c */
 

@@ -24,18 +24,8 @@ void kernel_main(uint64_t boot_info_va);
 _Static_assert(sizeof(boot_region) == sizeof(mem_region), "boot_region mirrors mem_region");
 _Static_assert(offsetof(boot_region, kind) == offsetof(mem_region, kind), "same layout");
 
-static pg_space kspace;
+static pg_space *kspace; /* the memory core's, from kmem_init on */
 static uint64_t tsc_kernel_entry;
-
-/* Until tour_run attaches the frame allocator: a source that never gives a frame and has
- * no free, so tables left empty by an unmap are kept. */
-static bool no_frame(void *ctx, pg_paddr *frame)
-{
-	(void)ctx;
-	(void)frame;
-	return false;
-}
-static pg_frames no_frames = { no_frame, NULL, NULL };
 
 /* Refuses a boot-info block this kernel does not understand. */
 static const boot_info *check_boot_info(uint64_t va)
@@ -65,12 +55,12 @@ static void drop_handoff_page(const boot_info *bi)
 	pg_paddr frame;
 	pg_size size;
 	pg_translation t;
-	pg_err e = pg_unmap(&kspace, pg_va(bi->handoff_page), &frame, &size);
+	pg_err e = pg_unmap(kspace, pg_va(bi->handoff_page), &frame, &size);
 	if (e != PG_OK)
 		kpanic("paging: unmap of handoff page %p failed: %s", (void *)bi->handoff_page,
 		       pg_strerror(e));
 	invlpg(bi->handoff_page);
-	e = pg_translate(&kspace, pg_va(bi->handoff_page), &t);
+	e = pg_translate(kspace, pg_va(bi->handoff_page), &t);
 	kprintf("paging: handoff_page=%p unmapped=%s\n", (void *)bi->handoff_page,
 		e == PG_ERR_NOT_MAPPED ? "yes" : "no");
 	write_cr4(read_cr4() | CR4_PGE);
@@ -85,13 +75,13 @@ static uint64_t tsc_us(const boot_info *bi, uint64_t ticks)
 
 static void report_paging(const boot_info *bi)
 {
-	uint64_t counts[4];
+	uint64_t counts[5];
 	kprintf("physmap: offset=%p\n", (void *)bi->phys_offset);
 	kprintf("physmap: end=%p\n", (void *)bi->physmap_end);
 	kprintf("physmap: page_size=%s\n", bi->physmap_page_shift == 30 ? "1G" : "2M");
 	kprintf("physmap: ranges=%u\n", bi->physmap_ranges);
 	kprintf("paging: pml4=%p\n", (void *)bi->pml4);
-	pg_count_tables(&kspace, counts);
+	pg_count_tables(kspace, counts);
 	for (int level = 4; level >= 1; level--)
 		kprintf("paging: tables_l%d=%lu\n", level, (unsigned long)counts[level - 1]);
 	kprintf("paging: table_frames_reserved=%lu\n", (unsigned long)bi->table_frames_reserved);
@@ -191,7 +181,7 @@ static uint64_t first_unmapped(uint64_t start, uint64_t end)
 {
 	pg_translation t;
 	while (start < end) {
-		if (pg_translate(&kspace, pg_va(phys_to_virt(start)), &t) != PG_OK ||
+		if (pg_translate(kspace, pg_va(phys_to_virt(start)), &t) != PG_OK ||
 		    t.phys.pa != start)
 			return start;
 		uint64_t span = pg_size_bytes(t.size);
@@ -235,17 +225,18 @@ void kernel_main(uint64_t boot_info_va)
 	const boot_info *bi = check_boot_info(boot_info_va);
 	kprintf("kernel: boot_info_version=%u\n", bi->version);
 	write_cr0(read_cr0() | CR0_WP); /* supervisor writes honour read-only pages */
-
-	kspace.pml4 = pg_pa(bi->pml4);
-	kspace.phys_offset = bi->phys_offset;
-	kspace.has_nx = (bi->cpu_features & BOOT_CPU_NX) != 0;
-	kspace.has_1g = (bi->cpu_features & BOOT_CPU_1G) != 0;
-	kspace.phys_bits = bi->phys_bits;
-	kspace.frames = &no_frames;
 	if ((read_cr3() & ~0xfffull) != bi->pml4)
 		kpanic("paging: CR3 %p is not the PML4 boot_info names (%p)", (void *)read_cr3(),
 		       (void *)bi->pml4);
-	fbcon_start(bi, &kspace); /* from here on the screen shows what serial does */
+
+	/* The memory core: address space, frame allocator and TLB flush, in one place. From
+	 * here on any code may map pages (this is where the post builds its mapper). */
+	pg_err mem = kmem_init(bi);
+	kspace = kmem_space();
+	fbcon_start(bi, kspace); /* from here on the screen shows what serial does */
+	if (mem != PG_OK)
+		kpanic("frames: no frame allocator: %s", pg_strerror(mem));
+	kmem_report();
 
 	drop_handoff_page(bi);
 	report_paging(bi);
@@ -256,14 +247,14 @@ void kernel_main(uint64_t boot_info_va)
 	check_physmap(bi);
 	check_after_tables(bi);
 
-	/* Issue 4 and 7: protections, the paging tour (attaches the frame allocator), then
-	 * the self-tests or a drill when the command line asks; those end in QEMU's exit. */
+	/* Protections, the paging tour, then the self-tests or a drill when the command line
+	 * asks; those end in QEMU's exit. */
 	cpu_prot_init();
-	fault_init(bi, &kspace);
-	tour_result tour = tour_run(bi, &kspace);
-	selftest_main(bi, &kspace, tour);
+	fault_init(bi, kspace);
+	tour_result tour = tour_run(bi, kspace);
+	selftest_main(bi, kspace, tour);
 	/* XD is reserved without NX: the hardware matrix checks this count is 0 there. */
-	kprintf("paging: xd_entries=%lu\n", (unsigned long)xd_audit(&kspace));
+	kprintf("paging: xd_entries=%lu\n", (unsigned long)xd_audit(kspace));
 	kprintf("serial: com1=%s\n", com1 ? "present" : "absent"); /* last: stays on screen */
 	kprintf("kernel: ready\n");
 	cpu_halt_forever();

@@ -240,7 +240,7 @@ static bool is_drill(const char *w)
 	return true;
 }
 
-/* drill=D of boot and test: one of the kernel's fault drills (kernel/drill.c), passed on
+/* drill=D of boot and test: one of the kernel's fault drills (kernel/tour/drill.c), passed on
  * as its command line. Checked here so that a typo is refused before boot services end. */
 static bool drill_word(args_result *o, const char *w)
 {

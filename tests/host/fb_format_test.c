@@ -1,4 +1,4 @@
-/* fb_format_test.c - host test of kernel/fb.c's pixel formats (QEMU's OVMF only ever offers
+/* fb_format_test.c - host test of kernel/console/fb.c's pixel formats (QEMU's OVMF only ever offers
  * BGR): RGB, BGR and bitmask layouts of 2, 3 and 4 bytes, rejected masks, and glyph drawing
  * into a RAM "framebuffer". Prints ok/FAIL per check and "N passed, N failed". */
 #include <stdio.h>

@@ -48,7 +48,7 @@ static void on_flush(void *ctx, pg_vaddr start, uint64_t len)
 	c->nfl++;
 }
 
-static uint64_t root(const pg_space *s) { return s->pml4.pa; }
+static uint64_t root(const pg_space *s) { return s->root.pa; }
 
 static void cx_up_with(cx *c, bool reclaim, unsigned phys_bits)
 {
@@ -58,9 +58,9 @@ static void cx_up_with(cx *c, bool reclaim, unsigned phys_bits)
 	c->nofree = c->frames;
 	c->nofree.free = NULL;
 	CHECK_ERR(pg_space_init(&c->s, reclaim ? &c->frames : &c->nofree, sim_offset(&c->ram),
-				true, true, phys_bits), PG_OK);
+				true, true, phys_bits, 4), PG_OK);
 	CHECK_ERR(pg_space_attach(&c->b, pg_pa(root(&c->s)), &c->nofree, sim_offset(&c->ram),
-				  true, true, phys_bits), PG_OK);
+				  true, true, phys_bits, 4), PG_OK);
 	c->s.flush = c->b.flush = on_flush;
 	c->s.flush_ctx = c->b.flush_ctx = c;
 }
@@ -198,7 +198,7 @@ TEST(contract_huge_leaf_over_empty_pt_without_free)
 	cx_up_with(&c, false, 52);
 	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x1000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
 	CHECK_ERR(pg_unmap(&c.s, pg_va(LOW + 0x1000), NULL, NULL), PG_OK);
-	uint64_t counts[4];
+	uint64_t counts[5];
 	pg_count_tables(&c.s, counts);
 	CHECK_EQ(counts[0], 1); /* the empty PT stays linked */
 	c.nfl = 0;
@@ -237,7 +237,7 @@ TEST(contract_walk_cache_after_other_handle_freed_tables)
 	cx_up(&c);
 	pg_space b2;
 	CHECK_ERR(pg_space_attach(&b2, pg_pa(root(&c.s)), &c.frames, sim_offset(&c.ram), true,
-				  true, 52), PG_OK);
+				  true, 52, 4), PG_OK);
 	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
 	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x1000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
 	CHECK_ERR(pg_unmap_range(&b2, pg_va(LOW), 2 * MIB, NULL), PG_OK);
@@ -248,6 +248,28 @@ TEST(contract_walk_cache_after_other_handle_freed_tables)
 	cx_down(&c, 0);
 }
 
+/* Another handle frees the tables the first handle's cache points into and maps
+ * elsewhere, so that the frames come back (last in, first out) in the same roles at the
+ * same indices: the first handle's next map must still land in its own region. */
+TEST(contract_walk_cache_after_other_handle_reused_the_frames)
+{
+	cx c;
+	cx_up(&c);
+	pg_space b2;
+	CHECK_ERR(pg_space_attach(&b2, pg_pa(root(&c.s)), &c.frames, sim_offset(&c.ram), true,
+				  true, 52, 4), PG_OK);
+	uint64_t va0 = LOW + 0x5000, va1 = LOW + (1ull << 39) + 0x5000;
+	CHECK_ERR(pg_map(&c.s, pg_va(va0), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c.s, pg_va(va0 + 0x1000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_unmap_range(&b2, pg_va(va0), 0x2000, NULL), PG_OK);
+	CHECK_ERR(pg_map(&b2, pg_va(va1), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c.s, pg_va(va0 + 0x2000), pg_pa(F2M + 0x2000), PG_4K, 0, NULL), PG_OK);
+	CHECK(mapped_to(&c.s, va0 + 0x2000, F2M + 0x2000));
+	CHECK(unmapped(&c.s, va1 + 0x2000));
+	CHECK(mapped_to(&c.s, va1, F2M));
+	cx_down(&c, 0);
+}
+
 /* A handle pointed at another space's top table does not map through the old space's
  * cached PT. */
 TEST(contract_walk_cache_follows_the_top_table)
@@ -255,10 +277,10 @@ TEST(contract_walk_cache_follows_the_top_table)
 	cx c;
 	cx_up(&c);
 	pg_space other;
-	CHECK_ERR(pg_space_init(&other, &c.frames, sim_offset(&c.ram), true, true, 52), PG_OK);
+	CHECK_ERR(pg_space_init(&other, &c.frames, sim_offset(&c.ram), true, true, 52, 4), PG_OK);
 	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
 	pg_space moved = c.s;
-	moved.pml4 = other.pml4;
+	moved.root = other.root;
 	CHECK_ERR(pg_map(&moved, pg_va(LOW + 0x1000), pg_pa(F2M + 0x1000), PG_4K, 0, NULL), PG_OK);
 	CHECK(mapped_to(&other, LOW + 0x1000, F2M + 0x1000));
 	CHECK(unmapped(&c.s, LOW + 0x1000));
@@ -453,13 +475,13 @@ static void refuse_case(uint64_t bad, bool absolute)
 	/* two new tables: the second frame is the bad one */
 	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F2M), PG_2M, 0, NULL), PG_ERR_BAD_FRAME);
 	CHECK(unmapped(&c.s, LOW));
-	uint64_t counts[4];
+	uint64_t counts[5];
 	pg_count_tables(&c.s, counts);
 	CHECK_EQ(counts[2] + counts[1], 0);
 	c.s.frames = &c.frames;
-	/* The refused frame: kept by the library today (issue 12, defect 4), given back
-	 * (through bad_free) once that is fixed. */
-	cx_down(&c, b.refused_back ? 0 : 1);
+	/* The refused frame went back to the source (issue 12, defect 4). */
+	CHECK_EQ(b.refused_back, 1);
+	cx_down(&c, 0);
 }
 
 TEST(contract_table_frame_beyond_phys_bits_is_refused)
@@ -481,8 +503,10 @@ TEST(contract_init_refuses_a_bad_top_table)
 	pg_frames src = { bad_alloc, bad_free, &b };
 	pg_space s;
 	memset(&s, 0, sizeof(s));
-	CHECK_ERR(pg_space_init(&s, &src, sim_offset(&ram), true, true, 39), PG_ERR_BAD_FRAME);
+	CHECK_ERR(pg_space_init(&s, &src, sim_offset(&ram), true, true, 39, 4), PG_ERR_BAD_FRAME);
 	CHECK_EQ(root(&s), 0);
+	CHECK_EQ(b.refused_back, 1);
+	CHECK_EQ(sim_outstanding(&ram), 0);
 	sim_destroy(&ram);
 }
 
@@ -645,8 +669,8 @@ TEST(contract_every_operation_stays_inside_its_tables)
 	heap_src hs = { { 0 }, 0 };
 	pg_frames src = { heap_alloc, heap_free, &hs }, nofree = { heap_alloc, NULL, &hs };
 	pg_space s, b;
-	CHECK_ERR(pg_space_init(&s, &src, 0, true, true, 52), PG_OK);
-	CHECK_ERR(pg_space_attach(&b, pg_pa(root(&s)), &nofree, 0, true, true, 52), PG_OK);
+	CHECK_ERR(pg_space_init(&s, &src, 0, true, true, 52, 4), PG_OK);
+	CHECK_ERR(pg_space_attach(&b, pg_pa(root(&s)), &nofree, 0, true, true, 52, 4), PG_OK);
 	uint64_t va = 0xffffffffffe00000ull; /* the last entry of every table */
 	CHECK_ERR(pg_map(&s, pg_va(va + 0x1ff000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
 	CHECK_ERR(pg_map(&s, pg_va(va + 0x1fe000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
@@ -657,7 +681,7 @@ TEST(contract_every_operation_stays_inside_its_tables)
 	unsigned runs = 0;
 	CHECK_ERR(pg_walk(&s, pg_va(0), 0, count_runs, &runs), PG_OK);
 	CHECK_EQ(runs, 3); /* the split 2 MiB, then two pages on one frame */
-	uint64_t counts[4];
+	uint64_t counts[5];
 	pg_count_tables(&s, counts);
 	CHECK_EQ(counts[0], 2);
 	/* empty tables left by the handle without free, then replaced by huge leaves */
@@ -684,27 +708,27 @@ TEST(contract_space_setup_arguments)
 	pg_frames *src = sim_frames(&ram), no_alloc = { NULL, src->free, src->ctx };
 	uint64_t off = sim_offset(&ram), top = SIM_BASE;
 	pg_space s;
-	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 31), PG_ERR_BAD_ARG);
-	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 53), PG_ERR_BAD_ARG);
-	CHECK_ERR(pg_space_attach(&s, pg_pa(0), NULL, off, true, true, 32), PG_OK);
-	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 52), PG_OK);
-	CHECK_ERR(pg_space_attach(&s, pg_pa(top + 1), NULL, off, true, true, 52), PG_ERR_BAD_ARG);
-	CHECK_ERR(pg_space_attach(&s, pg_pa(top + 0x800), NULL, off, true, true, 52),
+	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 31, 4), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 53, 4), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(0), NULL, off, true, true, 32, 4), PG_OK);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 52, 4), PG_OK);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(top + 1), NULL, off, true, true, 52, 4), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(top + 0x800), NULL, off, true, true, 52, 4),
 		  PG_ERR_BAD_ARG);
-	CHECK_ERR(pg_space_attach(&s, pg_pa(1ull << 38), NULL, off, true, true, 38),
+	CHECK_ERR(pg_space_attach(&s, pg_pa(1ull << 38), NULL, off, true, true, 38, 4),
 		  PG_ERR_BAD_ARG);
-	CHECK_ERR(pg_space_attach(&s, pg_pa(top), &no_alloc, off, true, true, 52), PG_ERR_BAD_ARG);
-	CHECK_ERR(pg_space_attach(NULL, pg_pa(top), NULL, off, true, true, 52), PG_ERR_BAD_ARG);
-	CHECK_ERR(pg_space_init(&s, src, off, true, true, 31), PG_ERR_BAD_ARG);
-	CHECK_ERR(pg_space_init(&s, src, off, true, true, 53), PG_ERR_BAD_ARG);
-	CHECK_ERR(pg_space_init(&s, NULL, off, true, true, 52), PG_ERR_BAD_ARG);
-	CHECK_ERR(pg_space_init(&s, &no_alloc, off, true, true, 52), PG_ERR_BAD_ARG);
-	CHECK_ERR(pg_space_init(NULL, src, off, true, true, 52), PG_ERR_BAD_ARG);
-	CHECK_ERR(pg_space_init(&s, src, off, true, true, 32), PG_ERR_BAD_FRAME); /* RAM at 2^38 */
+	CHECK_ERR(pg_space_attach(&s, pg_pa(top), &no_alloc, off, true, true, 52, 4), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_attach(NULL, pg_pa(top), NULL, off, true, true, 52, 4), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_init(&s, src, off, true, true, 31, 4), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_init(&s, src, off, true, true, 53, 4), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_init(&s, NULL, off, true, true, 52, 4), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_init(&s, &no_alloc, off, true, true, 52, 4), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_init(NULL, src, off, true, true, 52, 4), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_init(&s, src, off, true, true, 32, 4), PG_ERR_BAD_FRAME); /* RAM at 2^38 */
 	CHECK_EQ(sim_outstanding(&ram), 0);
-	CHECK_ERR(pg_space_init(&s, src, off, true, true, 52), PG_OK);
+	CHECK_ERR(pg_space_init(&s, src, off, true, true, 52, 4), PG_OK);
 	pg_space_destroy(&s);
-	CHECK_ERR(pg_space_init(&s, src, off, true, true, 39), PG_OK);
+	CHECK_ERR(pg_space_init(&s, src, off, true, true, 39, 4), PG_OK);
 	pg_space_destroy(&s);
 	CHECK_EQ(sim_outstanding(&ram), 0);
 	sim_destroy(&ram);

@@ -32,7 +32,7 @@ static const char *const kind_names[OP__COUNT] = {
 	"touch",
 };
 
-static uint64_t root_of(const pg_space *s) { return s->pml4.pa; }
+static uint64_t root_of(const pg_space *s) { return s->root.pa; }
 static unsigned levels_of(const rh *h) { return h->m.levels; }
 
 void rh_op_str(const rh_op *op, char *buf, size_t n)
@@ -74,9 +74,10 @@ static void record_flush(void *ctx, pg_vaddr start, uint64_t length)
 }
 
 void rh_init(rh *h, const uint64_t *bases, const uint64_t *sizes, unsigned nwin,
-	     uint64_t ram_bytes)
+	     uint64_t ram_bytes, unsigned levels)
 {
 	memset(h, 0, sizeof(*h));
+	h->levels = levels;
 	sim_init(&h->ram, ram_bytes);
 	memcpy(h->bases, bases, nwin * sizeof(*bases));
 	memcpy(h->sizes, sizes, nwin * sizeof(*sizes));
@@ -108,16 +109,17 @@ static bool destroy(rh *h)
 bool rh_reset(rh *h, bool has_nx, bool has_1g, unsigned phys_bits, bool reclaim)
 {
 	bool ok = destroy(h);
-	rm_clear(&h->m, has_nx, has_1g, phys_bits, reclaim, 4);
+	rm_clear(&h->m, has_nx, has_1g, phys_bits, reclaim, h->levels);
 	h->ram.fail_after = -1;
 	pg_frames *src = sim_frames(&h->ram);
 	h->nofree = (pg_frames){ src->alloc, NULL, src->ctx };
 	pg_frames *use = reclaim ? src : &h->nofree;
-	pg_err e = pg_space_init(&h->s, use, sim_offset(&h->ram), has_nx, has_1g, phys_bits);
+	pg_err e = pg_space_init(&h->s, use, sim_offset(&h->ram), has_nx, has_1g, phys_bits,
+				 h->levels);
 	if (e != PG_OK)
 		return fail(h, "pg_space_init: %s", pg_strerror(e));
-	e = pg_space_attach(&h->s2, h->s.pml4, use, sim_offset(&h->ram), has_nx, has_1g,
-			    phys_bits);
+	e = pg_space_attach(&h->s2, h->s.root, use, sim_offset(&h->ram), has_nx, has_1g,
+			    phys_bits, h->levels);
 	if (e != PG_OK)
 		return fail(h, "pg_space_attach: %s", pg_strerror(e));
 	h->s.flush = h->s2.flush = record_flush;
@@ -151,9 +153,12 @@ static unsigned pat_index(unsigned cache)
 	abort();
 }
 
+/* rm_leaf.extra bit by bit: A, D, the software bits 9-11 and 52-58, the protection key
+ * 59-62 (RH_EXTRA_BITS). */
 static uint64_t extra_bits(unsigned extra)
 {
-	return (extra & 1 ? E_A : 0) | (extra & 2 ? E_D : 0);
+	return (extra & 1 ? E_A : 0) | (extra & 2 ? E_D : 0) |
+	       (uint64_t)(extra >> 2 & 7) << 9 | (uint64_t)(extra >> 5 & 0x7ff) << 52;
 }
 
 /* The entry a correct library writes for the model's leaf l. */
@@ -423,12 +428,12 @@ static uint64_t outstanding_want(const rh *h)
 
 bool rh_check_all(rh *h)
 {
-	uint64_t counts[4];
+	uint64_t counts[5];
 	if (pg_pat_value() != RH_PAT)
 		return fail(h, "pg_pat_value 0x%016llx, paging.h says 0x%016llx",
 			    (unsigned long long)pg_pat_value(), (unsigned long long)RH_PAT);
 	pg_count_tables(&h->s, counts);
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < 5; i++)
 		if (counts[i] != h->m.tables[i])
 			return fail(h, "pg_count_tables level %u: got %llu, model %llu", i + 1,
 				    (unsigned long long)counts[i],

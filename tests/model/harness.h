@@ -32,8 +32,9 @@ typedef struct {
 #define RH_MAX_FLUSH 8
 
 /* Leaf bits outside the model's flags that the library must keep across protect and
- * split: accessed and dirty, as rm_leaf.extra bits 0 and 1. */
-#define RH_EXTRA_BITS 3u
+ * split (paging.h): accessed and dirty, the software bits 9-11 and 52-58 and the
+ * protection key 59-62, as rm_leaf.extra bits 0-1, 2-4, 5-11 and 12-15. */
+#define RH_EXTRA_BITS 0xffffu
 
 typedef struct {
 	simram ram;
@@ -42,6 +43,7 @@ typedef struct {
 	rm_model m;
 	uint64_t bases[RM_MAX_WIN], sizes[RM_MAX_WIN];
 	unsigned nwin;
+	unsigned levels;        /* 4 or 5 */
 	struct { uint64_t start, len; } flush[RH_MAX_FLUSH];
 	unsigned nflush;
 	uint64_t lost;          /* frames abandoned by earlier spaces (sources without free) */
@@ -52,7 +54,7 @@ typedef struct {
 
 /* Windows must be 1 GiB aligned, canonical, not adjacent, in no particular order. */
 void rh_init(rh *h, const uint64_t *bases, const uint64_t *sizes, unsigned nwin,
-	     uint64_t ram_bytes);
+	     uint64_t ram_bytes, unsigned levels);
 /* (Re)creates the space and an empty model; false if the old space leaked frames.
  * reclaim false: the frame source has no free. */
 bool rh_reset(rh *h, bool has_nx, bool has_1g, unsigned phys_bits, bool reclaim);

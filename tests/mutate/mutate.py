@@ -431,9 +431,11 @@ class Runner:
             shutil.rmtree(d, ignore_errors=True)
 
     def model_runs(self):
+        """One run per seed; the last seed runs with 5-level paging, the others with 4."""
         runs = []
-        for s in self.model_seeds:
-            runs.append(["--seed", str(s), "--ops", str(self.model_ops)])
+        for i, s in enumerate(self.model_seeds):
+            levels = "5" if i == len(self.model_seeds) - 1 and i > 0 else "4"
+            runs.append(["--seed", str(s), "--ops", str(self.model_ops), "--levels", levels])
         return runs
 
     def exec(self, argv, timeout):

@@ -1,5 +1,6 @@
-/* kmem.h - the kernel's physical memory: the frame allocator built over the boot-info
- * regions (usable kinds only) and attached to the kernel's address space. */
+/* kmem.h - the kernel's memory core: its address space (the tables the EFI stage built,
+ * adopted), the frame allocator over the boot-info regions (usable kinds only) and the TLB
+ * flush. kmem_init brings all three up in one place; everything after it only uses them. */
 #ifndef KERNEL_KMEM_H
 #define KERNEL_KMEM_H
 
@@ -15,10 +16,21 @@ extern uint64_t physmap_base;
 
 static inline uint64_t phys_to_virt(uint64_t pa) { return physmap_base + pa; }
 
-/* Builds the allocator over bi's usable regions, records its metadata as kernel memory in
- * the kernel's copy of the region list, and makes it s's frame source; also gives s a TLB
- * flush. Returns frame_init's error (s is then left as it was). */
-pg_err kmem_init(const boot_info *bi, pg_space *s);
+/* Adopts the tables in CR3 (bi->pml4) as the kernel's address space, builds the frame
+ * allocator over bi's usable regions (its metadata recorded as kernel memory in the
+ * kernel's copy of the region list) and makes it the space's frame source, with
+ * kmem_flush as its TLB flush. On an error the space is still there, read-only (no frame
+ * source), and the error says why the allocator is not. */
+pg_err kmem_init(const boot_info *bi);
+
+/* What kmem_init returned (PG_ERR_BAD_ARG before it ran). */
+pg_err kmem_status(void);
+
+/* The kernel's address space; valid from kmem_init on. */
+pg_space *kmem_space(void);
+
+/* Prints the allocator's state: frames: total=N free=N used=N. */
+void kmem_report(void);
 
 frame_alloc *kmem_frames(void);
 pg_frames *kmem_source(void);       /* the pg_frames attached to the kernel's space */

@@ -8,12 +8,6 @@
 #include "cpu.h"
 #include "kprintf.h"
 
-#define MSR_EFER  0xC0000080u
-#define EFER_NXE  (1ull << 11)
-#define CR4_UMIP  (1ull << 11)
-#define CR4_SMEP  (1ull << 20)
-#define CR4_SMAP  (1ull << 21)
-
 /* CPUID feature bits (Intel SDM vol. 2, CPUID): leaf 7.0 EBX[7] SMEP, EBX[20] SMAP,
  * ECX[2] UMIP; leaf 8000_0001h EDX[20] NX. */
 #define ID7_EBX_SMEP (1u << 7)

@@ -1,12 +1,16 @@
-/* kmem.c - the frame allocator over the boot-info regions. Page tables the library frees
- * go back through a wrapper that counts what the allocator refuses, so frames of the EFI
- * stage's tables are reported rather than silently dropped. */
+/* kmem.c - the kernel's memory core: the address space, the frame allocator over the
+ * boot-info regions and the TLB flush. Page tables the library frees go back through a
+ * wrapper that counts what the allocator refuses, so frames of the EFI stage's tables are
+ * reported rather than silently dropped. */
 #include "kmem.h"
+
+#include "cpu.h"
+#include "kprintf.h"
 
 uint64_t physmap_base = BOOT_PHYSMAP_OFFSET;
 
-#include "cpu.h"
-
+static pg_space kspace;
+static pg_err status = PG_ERR_BAD_ARG;
 static frame_alloc fa;
 static mem_region region_store[BOOT_INFO_MAX_REGIONS + 4];
 static mem_list regions;
@@ -38,7 +42,8 @@ void kmem_flush(void *ctx, pg_vaddr start, uint64_t length)
 	write_cr4(cr4);
 }
 
-pg_err kmem_init(const boot_info *bi, pg_space *s)
+/* Builds the allocator and makes it s's frame source. */
+static pg_err frames_init(const boot_info *bi, pg_space *s)
 {
 	mem_list_init(&regions, region_store, sizeof region_store / sizeof region_store[0]);
 	for (uint32_t i = 0; i < bi->region_count; i++) {
@@ -54,9 +59,29 @@ pg_err kmem_init(const boot_info *bi, pg_space *s)
 		return e;
 	source = (pg_frames){ src_alloc, src_free, &fa };
 	s->frames = &source;
-	s->flush = kmem_flush;
-	s->flush_ctx = NULL;
 	return PG_OK;
+}
+
+pg_err kmem_init(const boot_info *bi)
+{
+	pg_err e = pg_space_attach(&kspace, pg_pa(bi->pml4), NULL, bi->phys_offset,
+				   (bi->cpu_features & BOOT_CPU_NX) != 0,
+				   (bi->cpu_features & BOOT_CPU_1G) != 0, bi->phys_bits, 4);
+	if (e == PG_OK) {
+		kspace.flush = kmem_flush;
+		kspace.flush_ctx = NULL;
+		e = frames_init(bi, &kspace);
+	}
+	return status = e;
+}
+
+pg_err kmem_status(void) { return status; }
+pg_space *kmem_space(void) { return &kspace; }
+
+void kmem_report(void)
+{
+	kprintf("frames: total=%lu free=%lu used=%lu\n", (unsigned long)fa.total_frames,
+		(unsigned long)frame_free_count(&fa), (unsigned long)frame_used_count(&fa));
 }
 
 frame_alloc *kmem_frames(void) { return &fa; }
