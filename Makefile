@@ -17,6 +17,7 @@ HOST_CC ?= cc
 FUZZ_CC ?= clang
 SEED    ?=
 OPS     ?= 1000000
+LEVELS  ?= 4
 FUZZ_SECONDS ?= 60
 
 .DEFAULT_GOAL := all
@@ -51,7 +52,8 @@ test: deps
 	@tests/run_all.sh
 
 # ---- model test, fuzz, bench (issue 2) ----------------------------------------------------
-#   make test-model SEED=n OPS=m   randomized model test (SEED empty: time-based, printed)
+#   make test-model SEED=n OPS=m LEVELS=4|5   randomized model test (SEED empty: time-based,
+#                                  printed; LEVELS: 4- or 5-level paging, default 4)
 #   make fuzz / make fuzz-short    libFuzzer over the same model, FUZZ_SECONDS (60) / 10 s
 #   make bench                     -O2 -DNDEBUG, no sanitizers, paging/ built into build/bench/
 MODEL_SRC := tests/model/model.c tests/model/harness.c tests/model/refmodel.c tests/host/simram.c
@@ -65,7 +67,7 @@ $(BUILD)/model/model_test: $(MODEL_OBJ)
 	$(HOST_CC) $(HOST_LDFLAGS) $^ -o $@
 
 test-model: $(BUILD)/model/model_test
-	$(BUILD)/model/model_test --seed "$(SEED)" --ops "$(OPS)"
+	$(BUILD)/model/model_test --seed "$(SEED)" --ops "$(OPS)" --levels "$(LEVELS)"
 
 FUZZ_SHORT_SECONDS ?= 10
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 $(WARN) -Ipaging -Itests/host -Itests/model \
@@ -103,6 +105,27 @@ bench: $(BUILD)/bench/bench
 
 -include $(MODEL_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(BENCH_OBJ:.o=.d)
 # end of model test, fuzz, bench section
+
+# ---- mutation testing (issue 12) -------------------------------------------------------------
+#   make mutate          every operator-level mutant of paging/*.c against the unit tests and
+#                        the model test (MUTATE_SEEDS, MUTATE_OPS); table in build/mutate/report.md
+#   make mutate-sample   a fixed sample of MUTATE_SAMPLE mutants, as a suite (make test runs it)
+# Equivalent mutants are argued in tests/mutate/equivalent.txt. MUTATE_JOBS=2.
+.PHONY: mutate mutate-sample
+MUTATE_JOBS   ?= 2
+MUTATE_SEEDS  ?= 1,2,3
+MUTATE_OPS    ?= 20000
+MUTATE_SAMPLE ?= 24
+MUTATE_ENV = MUT_CC="$(HOST_CC)" MUT_CFLAGS="$(HOST_CFLAGS)" MUT_LDFLAGS="$(HOST_LDFLAGS)" \
+	MUT_UNIT_OBJ="$(UNIT_OBJ)" MUT_MODEL_OBJ="$(MODEL_OBJ)" MUT_BUILD="$(BUILD)"
+MUTATE_FILES  ?= $(PAGING_SRC)
+MUTATE_ARGS = --jobs $(MUTATE_JOBS) --seeds $(MUTATE_SEEDS) --ops $(MUTATE_OPS) --files "$(MUTATE_FILES)"
+
+mutate: $(BUILD)/host/unit_tests $(BUILD)/model/model_test
+	@$(MUTATE_ENV) python3 tests/mutate/mutate.py full $(MUTATE_ARGS)
+mutate-sample: $(BUILD)/host/unit_tests $(BUILD)/model/model_test
+	@$(MUTATE_ENV) python3 tests/mutate/mutate.py sample $(MUTATE_ARGS) --count $(MUTATE_SAMPLE)
+# end of mutation testing section
 
 # ---------------------------------------------------------------- EFI stage + kernel (issue 3)
 # paging/ is compiled twice more: build/efi with gnu-efi's flags (phys_offset 0 at run
@@ -226,9 +249,10 @@ help:
 	@echo "make shell-test  the EFI shell inspection commands in OVMF's shell (TCG)"
 	@echo "make test        every test suite, ending in 'N passed, N failed'"
 	@echo "make test-host   host unit tests of paging/ and efi/pure/"
-	@echo "make test-model  randomized model test of paging/ (SEED=n OPS=m)"
+	@echo "make test-model  randomized model test of paging/ (SEED=n OPS=m LEVELS=4|5)"
 	@echo "make fuzz        libFuzzer over paging/ (FUZZ_SECONDS=60); fuzz-harden: map, ELF, args"
 	@echo "make bench       paging/ and frame allocator benchmark (-O2, median of 5)"
+	@echo "make mutate      every mutant of paging/*.c vs unit + model tests; mutate-sample: 24"
 	@echo "make selftest-test  kernel self-tests and fault drills in QEMU"
 	@echo "make screen-test    screendump of the framebuffer console checked row by row"
 	@echo "make quirks-test    stale map key, late physmap coverage, frame reclaim"

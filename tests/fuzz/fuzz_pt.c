@@ -12,10 +12,14 @@
 #define OP_BYTES 12
 #define MAX_OPS 512
 
-/* Small windows on the interesting edges: across PML4 entries 511|512 GiB, the top of
- * the lower half, the bottom of the upper half, the top of the address space. */
-static const uint64_t bases[4] = {
+/* Small windows on the interesting edges: across PML4 entries 511|512 GiB (PML5 entries
+ * in 5 levels), the top of the lower half, the bottom of the upper half, the top of the
+ * address space. */
+static const uint64_t bases4[4] = {
 	0x0000007fc0000000ull, 0x00007fffc0000000ull, 0xffff800000000000ull, 0xffffffffc0000000ull,
+};
+static const uint64_t bases5[4] = {
+	0x0000ffffc0000000ull, 0x00ffffffc0000000ull, 0xff00000000000000ull, 0xffffffffc0000000ull,
 };
 static const uint64_t sizes[4] = { 2 * GIB, GIB, GIB, GIB };
 
@@ -30,17 +34,23 @@ static void die(const rh *h, const rh_op *op, size_t i)
 static uint32_t le24(const uint8_t *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16; }
 
 /* Byte layout of one operation:
+ *  header byte: no NX (bit 0), no 1 GiB (bit 1), phys_bits (bits 2-3), no free (bit 4),
+ *  5 levels (bit 5)
  *  0: kind (bits 0-2), reuse the previous op's va and len (bit 3), address form
  *     (bits 4-5), pa congruent (bit 6), edge case (bit 7)
  *  1: window (bits 0-1), size (bits 2-3), frame budget (bits 4-7)
  *  2-4: page in window   5-7: length (scale in bits 6-7 of byte 5)
- *  8-10: physical frame  11: flags (bit 6: an unknown flag bit) */
+ *  8-10: physical frame  11: flags (bit 6: an unknown flag bit; bit 7: translate is
+ *  touch)  7 bit 7: the second handle */
 static void decode(const rh *h, const uint8_t *p, const rh_op *prev, rh_op *op)
 {
 	unsigned w = p[1] & 3;
-	uint64_t base = bases[w], wsize = sizes[w];
+	uint64_t base = h->bases[w], wsize = sizes[w];
 	memset(op, 0, sizeof(*op));
-	op->kind = (rh_kind)((p[0] & 7) % OP__COUNT);
+	op->kind = (rh_kind)(p[0] & 7);
+	if (op->kind == OP_TRANSLATE && (p[11] & 0x80))
+		op->kind = OP_TOUCH;
+	op->handle = p[7] >> 7;
 	op->size = (p[1] >> 2) & 3;
 	op->avail = (p[1] >> 4) >= 12 ? (long)((p[1] >> 4) - 12) : -1;
 	op->flags = (p[11] & 0x3f) | (p[11] & 0x40 ? 1u << (6 + (p[11] >> 7)) : 0);
@@ -86,10 +96,9 @@ static void decode(const rh *h, const uint8_t *p, const rh_op *prev, rh_op *op)
 	op->va = va;
 	if (p[0] & 0x80) {
 		/* edge cases that must be refused whatever the tables hold */
-		static const uint64_t edges[4] = {
-			0x0000800000000000ull, 0x00007fffffffe000ull, 0xfffffffffffff000ull,
-			0xffff7ffffffff000ull,
-		};
+		uint64_t half = h->levels == 5 ? 1ull << 56 : 1ull << 47;
+		const uint64_t edges[4] = { half, half - 0x2000, 0xfffffffffffff000ull,
+					    -half - 0x1000 };
 		op->va = edges[p[7] & 3];
 		if (op->len < 8192)
 			op->len = 8192;
@@ -110,17 +119,20 @@ static void decode(const rh *h, const uint8_t *p, const rh_op *prev, rh_op *op)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static rh h;
+	static rh h4, h5;
 	static bool ready;
 	static const unsigned pbits[4] = { 39, 40, 46, 52 };
 	if (!ready) {
-		rh_init(&h, bases, sizes, 4, 256 * MIB);
+		rh_init(&h4, bases4, sizes, 4, 128 * MIB, 4);
+		rh_init(&h5, bases5, sizes, 4, 128 * MIB, 5);
 		ready = true;
 	}
 	if (size < 1)
 		return 0;
-	if (!rh_reset(&h, !(data[0] & 1), !(data[0] & 2), pbits[(data[0] >> 2) & 3])) {
-		fprintf(stderr, "fuzz_pt: %s\n", h.err);
+	rh *hp = data[0] & 0x20 ? &h5 : &h4;
+	if (!rh_reset(hp, !(data[0] & 1), !(data[0] & 2), pbits[(data[0] >> 2) & 3],
+		      !(data[0] & 0x10))) {
+		fprintf(stderr, "fuzz_pt: %s\n", hp->err);
 		abort();
 	}
 	data++;
@@ -129,13 +141,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 	memset(&prev, 0, sizeof(prev));
 	for (i = 0; i < size / OP_BYTES && i < MAX_OPS; i++) {
-		decode(&h, data + i * OP_BYTES, &prev, &op);
+		decode(hp, data + i * OP_BYTES, &prev, &op);
 		prev = op;
-		if (!rh_step(&h, &op))
-			die(&h, &op, i);
+		if (!rh_step(hp, &op))
+			die(hp, &op, i);
 	}
 	memset(&op, 0, sizeof(op));
-	if (!rh_check_all(&h))
-		die(&h, &op, i);
+	if (!rh_check_all(hp))
+		die(hp, &op, i);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* model.c - the randomized model test: millions of random page-table operations in a
  * few 4 GiB windows of both halves (so that they collide often), each checked against
- * the reference model. Usage: model_test [--seed N] [--ops M] [--check-every K] */
+ * the reference model. Usage: model_test [--seed N] [--ops M] [--check-every K]
+ * [--levels 4|5] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,18 @@
 #define GIB (1ull << 30)
 #define WIN (4 * GIB)
 
-/* Windows: across the 512 GiB PML4 boundary, the top of the lower half, the bottom of
- * the upper half, the top of the address space. Hot spots sit on those edges. */
-static const uint64_t bases[4] = {
+/* Windows, 4 levels: across the 512 GiB PML4 boundary, the top of the lower half, the
+ * bottom of the upper half, the top of the address space. 5 levels: across the 256 TiB
+ * PML5 boundary, and the same three edges of the 57-bit space. Hot spots sit on the
+ * edges. */
+static const uint64_t bases4[4] = {
 	0x0000007f80000000ull, 0x00007fff00000000ull, 0xffff800000000000ull, 0xffffffff00000000ull,
 };
+static const uint64_t bases5[4] = {
+	0x0000ffff80000000ull, 0x00ffffff00000000ull, 0xff00000000000000ull, 0xffffffff00000000ull,
+};
+static const uint64_t *bases = bases4;
+static uint64_t lower_top = 1ull << 47; /* one past the lower half */
 static const uint64_t sizes[4] = { WIN, WIN, WIN, WIN };
 static const uint64_t hot[4] = { 2 * GIB, WIN, 0, WIN };
 
@@ -157,9 +165,15 @@ static void gen(rh *h, rh_op *op)
 		op->kind = OP_SPLIT;
 		op->va = recent_n && chance(700) ? recent[below(recent_n < RECENT ? recent_n : RECENT)]
 						 : base + pick_off(w, 2 * MIB);
-	} else if (c < 940) {
+	} else if (c < 910) {
 		op->kind = OP_TRANSLATE;
 		op->va = base + pick_off(w, 1) + below(4096);
+	} else if (c < 940) {
+		op->kind = OP_TOUCH;
+		op->va = recent_n && chance(800) ? recent[below(recent_n < RECENT ? recent_n : RECENT)]
+						 : base + pick_off(w, 4096);
+		op->va += below(2 * MIB) & ~4095ull;
+		op->flags = 1 + (unsigned)below(RH_EXTRA_BITS); /* A/D, software bits, key */
 	} else if (c < 960) {
 		op->kind = OP_WALK;
 		op->va = base + pick_off(w, 4096);
@@ -171,11 +185,11 @@ static void gen(rh *h, rh_op *op)
 		op->len = pick_len();
 		switch (below(4)) {
 		case 0: /* non-canonical */
-			op->va = 0x0000800000000000ull + below(0xffff000000000000ull) * 4096 % 0xffff000000000000ull;
+			op->va = lower_top + below(-2 * lower_top) * 4096 % (-2 * lower_top);
 			op->va &= ~(GIB - 1);
 			break;
 		case 1: /* running over the top of the lower half */
-			op->va = 0x00007fffffe00000ull - below(16) * 4096;
+			op->va = lower_top - 2 * MIB - below(16) * 4096;
 			op->len = 4 * MIB;
 			break;
 		case 2: /* wrapping past 2^64 */
@@ -198,11 +212,13 @@ static void gen(rh *h, rh_op *op)
 	}
 	if ((op->kind == OP_MAP || op->kind == OP_MAP_RANGE || op->kind == OP_SPLIT) && chance(80))
 		op->avail = (long)below(4);
+	op->handle = chance(250); /* a second handle on the same tables: its walk cache */
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: model_test [--seed N] [--ops M] [--check-every K]\n");
+	fprintf(stderr, "usage: model_test [--seed N] [--ops M] [--check-every K] "
+		"[--levels 4|5]\n");
 	exit(2);
 }
 
@@ -210,6 +226,7 @@ int main(int argc, char **argv)
 {
 	uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32), ops = 1000000;
 	uint64_t every = 4096, epoch = 0;
+	unsigned levels = 4;
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
 			usage();
@@ -217,6 +234,8 @@ int main(int argc, char **argv)
 			seed = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--ops") && *argv[i + 1])
 			ops = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--levels") && *argv[i + 1])
+			levels = (unsigned)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--check-every"))
 			every = strtoull(argv[++i], NULL, 0);
 		else if (*argv[i + 1] == 0)
@@ -226,26 +245,36 @@ int main(int argc, char **argv)
 	}
 	if (!every)
 		every = 1;
-	printf("model: seed=%llu ops=%llu (rerun: model_test --seed %llu --ops %llu)\n",
-	       (unsigned long long)seed, (unsigned long long)ops, (unsigned long long)seed,
-	       (unsigned long long)ops);
+	if (levels != 4 && levels != 5)
+		usage();
+	printf("model: seed=%llu ops=%llu levels=%u (rerun: model_test --seed %llu --ops %llu "
+	       "--levels %u)\n", (unsigned long long)seed, (unsigned long long)ops, levels,
+	       (unsigned long long)seed, (unsigned long long)ops, levels);
 	fflush(stdout);
 	seed_rng(seed);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	static rh h;
-	rh_init(&h, bases, sizes, 4, 1ull << 30);
+	if (levels == 5) {
+		bases = bases5;
+		lower_top = 1ull << 56;
+	}
+	rh_init(&h, bases, sizes, 4, 1ull << 30, levels);
 	static const unsigned pbits[4] = { 39, 40, 46, 52 }; /* simram sits at 2^38 */
-	uint64_t kinds[OP__COUNT] = { 0 }, i, checks = 0;
+	uint64_t kinds[OP__COUNT] = { 0 }, i, checks = 0, spaces = 0, nofree = 0;
+	uint64_t span = ops / 8 < 1000 ? 1000 : ops / 8 > 100000 ? 100000 : ops / 8;
 	bool ok = true;
 	for (i = 0; i < ops && ok; i++) {
 		if (i == epoch) {
-			/* a new space now and then: other CPU features, destroy checked */
-			bool nx = !chance(250), g1 = !chance(250);
+			/* a new space now and then: other CPU features, every third one over a
+			 * frame source without free; destroy checked */
+			bool nx = !chance(250), g1 = !chance(250), reclaim = spaces % 3 != 1;
 			unsigned pb = pbits[below(4)];
-			ok = rh_reset(&h, nx, g1, pb);
-			epoch = i + 50000 + below(150000);
+			ok = rh_reset(&h, nx, g1, pb, reclaim);
+			spaces++;
+			nofree += !reclaim;
+			epoch = i + span + below(span);
 			recent_n = 0;
 			if (!ok)
 				break;
@@ -275,25 +304,27 @@ int main(int argc, char **argv)
 		checks++;
 	}
 	if (ok)
-		ok = rh_reset(&h, true, true, 52); /* destroys the last space: must free all */
+		ok = rh_reset(&h, true, true, 52, true); /* destroys the last space */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
 	if (!ok) {
 		printf("model: DIVERGED at op %llu (seed %llu): %s\n", (unsigned long long)i,
 		       (unsigned long long)seed, h.err);
-		printf("model: rerun with: build/model/model_test --seed %llu --ops %llu\n",
-		       (unsigned long long)seed, (unsigned long long)(i + 1));
+		printf("model: rerun with: build/model/model_test --seed %llu --ops %llu --levels %u\n",
+		       (unsigned long long)seed, (unsigned long long)(i + 1), levels);
 	} else {
-		printf("model: ops=%llu seed=%llu ok=%llu refused=%llu full_checks=%llu time=%.1fs\n",
-		       (unsigned long long)ops, (unsigned long long)seed,
-		       (unsigned long long)h.stat_ok, (unsigned long long)h.stat_err,
-		       (unsigned long long)checks, secs);
+		printf("model: ops=%llu seed=%llu ok=%llu refused=%llu full_checks=%llu spaces=%llu "
+		       "without_free=%llu time=%.1fs\n", (unsigned long long)ops,
+		       (unsigned long long)seed, (unsigned long long)h.stat_ok,
+		       (unsigned long long)h.stat_err, (unsigned long long)checks,
+		       (unsigned long long)spaces, (unsigned long long)nofree, secs);
 		printf("model: map=%llu map_range=%llu unmap=%llu unmap_range=%llu protect=%llu "
-		       "split=%llu translate=%llu walk=%llu\n",
+		       "split=%llu translate=%llu walk=%llu touch=%llu\n",
 		       (unsigned long long)kinds[OP_MAP], (unsigned long long)kinds[OP_MAP_RANGE],
 		       (unsigned long long)kinds[OP_UNMAP], (unsigned long long)kinds[OP_UNMAP_RANGE],
 		       (unsigned long long)kinds[OP_PROTECT], (unsigned long long)kinds[OP_SPLIT],
-		       (unsigned long long)kinds[OP_TRANSLATE], (unsigned long long)kinds[OP_WALK]);
+		       (unsigned long long)kinds[OP_TRANSLATE], (unsigned long long)kinds[OP_WALK],
+		       (unsigned long long)kinds[OP_TOUCH]);
 	}
 	rh_fini(&h);
 	printf("%d passed, %d failed\n", ok ? 1 : 0, ok ? 0 : 1);

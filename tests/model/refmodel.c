@@ -1,6 +1,6 @@
 /* refmodel.c - the reference model behind the model test and the fuzz target.
- * Leaves live in flat arrays per window and page size; three levels of counters say
- * which table frames must exist. Nothing here looks at real page tables. */
+ * Leaves live in flat arrays per window and page size; counters and live flags per
+ * table say which table frames must exist. Nothing here looks at real page tables. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #define SZ_4K (1ull << 12)
 #define SZ_2M (1ull << 21)
 #define SZ_1G (1ull << 30)
+#define OK_BIT RM_BIT(PG_OK)
 
 static void *zalloc(size_t n)
 {
@@ -28,10 +29,6 @@ void rm_init(rm_model *m, const uint64_t *bases, const uint64_t *sizes, unsigned
 	if (nwin > RM_MAX_WIN)
 		abort();
 	m->nwin = nwin;
-	m->has_nx = has_nx;
-	m->has_1g = has_1g;
-	m->phys_bits = phys_bits;
-	m->tables[3] = 1; /* the PML4 */
 	for (unsigned i = 0; i < nwin; i++) {
 		rm_window *w = &m->win[i];
 		if ((bases[i] | sizes[i]) & (SZ_1G - 1) || !sizes[i])
@@ -41,52 +38,65 @@ void rm_init(rm_model *m, const uint64_t *bases, const uint64_t *sizes, unsigned
 		uint64_t n4 = sizes[i] / SZ_4K, n2 = sizes[i] / SZ_2M, n1 = sizes[i] / SZ_1G;
 		w->l4k = zalloc(n4 * 8);
 		w->f4k = zalloc(n4);
+		w->x4k = zalloc(n4 * 2);
 		w->l2m = zalloc(n2 * 8);
 		w->f2m = zalloc(n2);
+		w->x2m = zalloc(n2 * 2);
 		w->cnt2m = zalloc(n2 * 2);
+		w->pt2m = zalloc(n2);
 		w->l1g = zalloc(n1 * 8);
 		w->f1g = zalloc(n1);
+		w->x1g = zalloc(n1 * 2);
 		w->cnt1g = zalloc(n1 * 4);
+		w->pd1g = zalloc(n1);
+		w->touched = zalloc(n1);
 	}
+	rm_clear(m, has_nx, has_1g, phys_bits, true, 4);
 }
 
 void rm_free(rm_model *m)
 {
 	for (unsigned i = 0; i < m->nwin; i++) {
 		rm_window *w = &m->win[i];
-		free(w->l4k);
-		free(w->f4k);
-		free(w->l2m);
-		free(w->f2m);
-		free(w->cnt2m);
-		free(w->l1g);
-		free(w->f1g);
-		free(w->cnt1g);
+		void *p[] = { w->l4k, w->f4k, w->x4k, w->l2m, w->f2m, w->x2m, w->cnt2m, w->pt2m,
+			      w->l1g, w->f1g, w->x1g, w->cnt1g, w->pd1g, w->touched };
+		for (size_t k = 0; k < sizeof(p) / sizeof(p[0]); k++)
+			free(p[k]);
 	}
 	memset(m, 0, sizeof(*m));
 }
 
-void rm_clear(rm_model *m)
+void rm_clear(rm_model *m, bool has_nx, bool has_1g, unsigned phys_bits, bool reclaim,
+	      unsigned levels)
 {
 	for (unsigned i = 0; i < m->nwin; i++) {
 		rm_window *w = &m->win[i];
 		for (uint64_t g = 0; g < w->size / SZ_1G; g++) {
-			w->l1g[g] = 0;
-			if (!w->cnt1g[g])
+			if (!w->touched[g])
 				continue;
+			w->l1g[g] = 0;
+			w->cnt1g[g] = 0;
+			w->pd1g[g] = 0;
+			w->touched[g] = 0;
 			for (uint64_t t = g * 512; t < g * 512 + 512; t++) {
-				w->l2m[t] = 0;
 				if (w->cnt2m[t])
 					memset(&w->l4k[t * 512], 0, 512 * 8);
+				w->l2m[t] = 0;
 				w->cnt2m[t] = 0;
+				w->pt2m[t] = 0;
 			}
-			w->cnt1g[g] = 0;
 		}
 	}
-	memset(m->cnt512, 0, sizeof(m->cnt512));
+	m->npdpt = m->npml4 = 0;
 	memset(m->tables, 0, sizeof(m->tables));
-	m->tables[3] = 1;
+	m->levels = levels;
+	m->tables[levels - 1] = 1; /* the top table */
 	m->leaves = 0;
+	m->abandoned = 0;
+	m->has_nx = has_nx;
+	m->has_1g = has_1g;
+	m->phys_bits = phys_bits;
+	m->reclaim = reclaim;
 }
 
 unsigned rm_effective(const rm_model *m, unsigned flags)
@@ -94,9 +104,18 @@ unsigned rm_effective(const rm_model *m, unsigned flags)
 	return m->has_nx ? flags : flags | PG_X;
 }
 
+bool rm_canonical(const rm_model *m, uint64_t va)
+{
+	unsigned sh = 64 - (12 + 9 * m->levels);
+	return (uint64_t)((int64_t)(va << sh) >> sh) == va;
+}
+
 uint64_t rm_table_total(const rm_model *m)
 {
-	return m->tables[0] + m->tables[1] + m->tables[2] + m->tables[3];
+	uint64_t n = 0;
+	for (unsigned i = 0; i < 5; i++)
+		n += m->tables[i];
+	return n;
 }
 
 /* The window holding va, and va's offset in it; NULL outside every window. */
@@ -118,7 +137,46 @@ bool rm_in_window(const rm_model *m, uint64_t va)
 	return win_of(m, va, &off) != NULL;
 }
 
-static unsigned pml4_slot(uint64_t va) { return (unsigned)(va >> 39) & 511; }
+/* The slot for key, made when create says so; NULL when absent. */
+static rm_slot *slot_of(const rm_slot *v, const unsigned *n, uint64_t key, bool create)
+{
+	rm_slot *s = (rm_slot *)v;
+	for (unsigned i = 0; i < *n; i++)
+		if (s[i].key == key)
+			return &s[i];
+	if (!create)
+		return NULL;
+	if (*n == RM_MAX_SLOTS)
+		abort();
+	s[*n] = (rm_slot){ key, 0, 0 };
+	return &s[(*(unsigned *)n)++];
+}
+
+static bool slot_live(const rm_slot *v, const unsigned *n, uint64_t key)
+{
+	const rm_slot *s = slot_of(v, n, key, false);
+	return s && s->live;
+}
+
+bool rm_table_live(const rm_model *m, uint64_t va, unsigned level)
+{
+	uint64_t off;
+	rm_window *w;
+	switch (level) {
+	case 5:
+		return m->levels == 5;
+	case 4:
+		return m->levels == 4 || slot_live(m->pml4, &m->npml4, va >> 48);
+	case 3:
+		return slot_live(m->pdpt, &m->npdpt, va >> 39);
+	case 2:
+		w = win_of(m, va, &off);
+		return w && w->pd1g[off / SZ_1G];
+	default:
+		w = win_of(m, va, &off);
+		return w && w->pt2m[off / SZ_2M];
+	}
+}
 
 bool rm_lookup(const rm_model *m, uint64_t va, rm_leaf *leaf)
 {
@@ -128,15 +186,15 @@ bool rm_lookup(const rm_model *m, uint64_t va, rm_leaf *leaf)
 		return false;
 	uint64_t g = off / SZ_1G, t = off / SZ_2M, p = off / SZ_4K;
 	if (w->l1g[g]) {
-		*leaf = (rm_leaf){ w->base + g * SZ_1G, w->l1g[g] & ~1ull, PG_1G, w->f1g[g] };
+		*leaf = (rm_leaf){ w->base + g * SZ_1G, w->l1g[g] & ~1ull, PG_1G, w->f1g[g], w->x1g[g] };
 		return true;
 	}
 	if (w->l2m[t]) {
-		*leaf = (rm_leaf){ w->base + t * SZ_2M, w->l2m[t] & ~1ull, PG_2M, w->f2m[t] };
+		*leaf = (rm_leaf){ w->base + t * SZ_2M, w->l2m[t] & ~1ull, PG_2M, w->f2m[t], w->x2m[t] };
 		return true;
 	}
 	if (w->l4k[p]) {
-		*leaf = (rm_leaf){ w->base + p * SZ_4K, w->l4k[p] & ~1ull, PG_4K, w->f4k[p] };
+		*leaf = (rm_leaf){ w->base + p * SZ_4K, w->l4k[p] & ~1ull, PG_4K, w->f4k[p], w->x4k[p] };
 		return true;
 	}
 	return false;
@@ -144,45 +202,53 @@ bool rm_lookup(const rm_model *m, uint64_t va, rm_leaf *leaf)
 
 unsigned rm_stop_level(const rm_model *m, uint64_t va)
 {
-	uint64_t off;
-	rm_window *w = win_of(m, va, &off);
-	if (!m->cnt512[pml4_slot(va)])
-		return 4;
-	if (!w || !w->cnt1g[off / SZ_1G])
-		return 3;
-	if (!w->cnt2m[off / SZ_2M])
-		return 2;
+	for (unsigned level = m->levels - 1; level >= 1; level--)
+		if (!rm_table_live(m, va, level))
+			return level + 1;
 	return 1;
 }
 
-/* Counter bookkeeping for one leaf appearing (d = +1) or going away (d = -1). */
+/* One table's bookkeeping for a leaf below it appearing (d > 0) or going away: made on
+ * the first, freed with the last when the source takes frames back. */
+static void track(rm_model *m, uint8_t *live, uint64_t cnt_after, int d, unsigned level)
+{
+	if (d > 0 && !*live) {
+		*live = 1;
+		m->tables[level - 1]++;
+	}
+	if (d < 0 && cnt_after == 0 && m->reclaim && *live) {
+		*live = 0;
+		m->tables[level - 1]--;
+	}
+}
+
 static void count_leaf(rm_model *m, rm_window *w, uint64_t off, pg_size size, int d)
 {
 	uint64_t va = w->base + off;
-	uint32_t *c512 = &m->cnt512[pml4_slot(va)];
-	if (d > 0 && (*c512)++ == 0)
-		m->tables[2]++;
-	if (d < 0 && --(*c512) == 0)
-		m->tables[2]--;
-	if (size == PG_1G)
-		goto done;
-	uint32_t *c1 = &w->cnt1g[off / SZ_1G];
-	if (d > 0 && (*c1)++ == 0)
-		m->tables[1]++;
-	if (d < 0 && --(*c1) == 0)
-		m->tables[1]--;
-	if (size == PG_2M)
-		goto done;
-	uint16_t *c2 = &w->cnt2m[off / SZ_2M];
-	if (d > 0 && (*c2)++ == 0)
-		m->tables[0]++;
-	if (d < 0 && --(*c2) == 0)
-		m->tables[0]--;
-done:
+	w->touched[off / SZ_1G] = 1;
+	if (m->levels == 5) {
+		rm_slot *s = slot_of(m->pml4, &m->npml4, va >> 48, true);
+		s->cnt += (uint32_t)d;
+		track(m, &s->live, s->cnt, d, 4);
+	}
+	rm_slot *s = slot_of(m->pdpt, &m->npdpt, va >> 39, true);
+	s->cnt += (uint32_t)d;
+	track(m, &s->live, s->cnt, d, 3);
+	if (size < PG_1G) {
+		uint32_t *c = &w->cnt1g[off / SZ_1G];
+		*c += (uint32_t)d;
+		track(m, &w->pd1g[off / SZ_1G], *c, d, 2);
+	}
+	if (size < PG_2M) {
+		uint16_t *c = &w->cnt2m[off / SZ_2M];
+		*c = (uint16_t)(*c + d);
+		track(m, &w->pt2m[off / SZ_2M], *c, d, 1);
+	}
 	m->leaves += (uint64_t)(int64_t)d;
 }
 
-static void set_leaf(rm_model *m, uint64_t va, uint64_t pa, pg_size size, unsigned flags)
+static void set_leaf(rm_model *m, uint64_t va, uint64_t pa, pg_size size, unsigned flags,
+		     unsigned extra)
 {
 	uint64_t off;
 	rm_window *w = win_of(m, va, &off);
@@ -192,14 +258,17 @@ static void set_leaf(rm_model *m, uint64_t va, uint64_t pa, pg_size size, unsign
 	case PG_4K:
 		w->l4k[off / SZ_4K] = pa | 1;
 		w->f4k[off / SZ_4K] = (uint8_t)flags;
+		w->x4k[off / SZ_4K] = (uint16_t)extra;
 		break;
 	case PG_2M:
 		w->l2m[off / SZ_2M] = pa | 1;
 		w->f2m[off / SZ_2M] = (uint8_t)flags;
+		w->x2m[off / SZ_2M] = (uint16_t)extra;
 		break;
 	case PG_1G:
 		w->l1g[off / SZ_1G] = pa | 1;
 		w->f1g[off / SZ_1G] = (uint8_t)flags;
+		w->x1g[off / SZ_1G] = (uint16_t)extra;
 		break;
 	}
 	count_leaf(m, w, off, size, +1);
@@ -232,6 +301,18 @@ static void set_flags(rm_model *m, const rm_leaf *l, unsigned flags)
 		w->f1g[off / SZ_1G] = (uint8_t)flags;
 }
 
+void rm_set_extra(rm_model *m, const rm_leaf *l, unsigned extra)
+{
+	uint64_t off;
+	rm_window *w = win_of(m, l->start, &off);
+	if (l->size == PG_4K)
+		w->x4k[off / SZ_4K] = (uint16_t)extra;
+	else if (l->size == PG_2M)
+		w->x2m[off / SZ_2M] = (uint16_t)extra;
+	else
+		w->x1g[off / SZ_1G] = (uint16_t)extra;
+}
+
 /* Calls fn for every leaf overlapping [va, va+len), in address order. The range must
  * lie inside one window. Stops when fn returns false. */
 typedef bool (*leaf_fn)(void *ctx, const rm_leaf *l);
@@ -245,7 +326,8 @@ static void each_leaf(const rm_model *m, uint64_t va, uint64_t len, leaf_fn fn, 
 	for (uint64_t g = o0 / SZ_1G; g <= (o1 - 1) / SZ_1G; g++) {
 		rm_leaf l;
 		if (w->l1g[g]) {
-			l = (rm_leaf){ w->base + g * SZ_1G, w->l1g[g] & ~1ull, PG_1G, w->f1g[g] };
+			l = (rm_leaf){ w->base + g * SZ_1G, w->l1g[g] & ~1ull, PG_1G, w->f1g[g],
+				       w->x1g[g] };
 			if (!fn(ctx, &l))
 				return;
 			continue;
@@ -256,7 +338,8 @@ static void each_leaf(const rm_model *m, uint64_t va, uint64_t len, leaf_fn fn, 
 		uint64_t t1 = g * 512 + 511 < (o1 - 1) / SZ_2M ? g * 512 + 511 : (o1 - 1) / SZ_2M;
 		for (uint64_t t = t0; t <= t1; t++) {
 			if (w->l2m[t]) {
-				l = (rm_leaf){ w->base + t * SZ_2M, w->l2m[t] & ~1ull, PG_2M, w->f2m[t] };
+				l = (rm_leaf){ w->base + t * SZ_2M, w->l2m[t] & ~1ull, PG_2M, w->f2m[t],
+					       w->x2m[t] };
 				if (!fn(ctx, &l))
 					return;
 				continue;
@@ -268,7 +351,8 @@ static void each_leaf(const rm_model *m, uint64_t va, uint64_t len, leaf_fn fn, 
 			for (uint64_t p = p0; p <= p1; p++) {
 				if (!w->l4k[p])
 					continue;
-				l = (rm_leaf){ w->base + p * SZ_4K, w->l4k[p] & ~1ull, PG_4K, w->f4k[p] };
+				l = (rm_leaf){ w->base + p * SZ_4K, w->l4k[p] & ~1ull, PG_4K, w->f4k[p],
+					       w->x4k[p] };
 				if (!fn(ctx, &l))
 					return;
 			}
@@ -276,96 +360,68 @@ static void each_leaf(const rm_model *m, uint64_t va, uint64_t len, leaf_fn fn, 
 	}
 }
 
-/* ---- argument checks: the errors that are true of the arguments alone */
+/* ---- argument checks, in the order paging.h documents */
 
-static bool range_canonical(uint64_t va, uint64_t len)
+/* The range errors unmap_range, protect and map_range share: BAD_ARG (zero length,
+ * overflow), NOT_CANONICAL (either end, or across the hole), NOT_ALIGNED. */
+static pg_err range_err(const rm_model *m, uint64_t va, uint64_t len, uint64_t pa)
 {
 	uint64_t last = va + len - 1;
-	return pg_is_canonical(va) && pg_is_canonical(last) && (va >> 63) == (last >> 63);
+	if (len == 0 || last < va)
+		return PG_ERR_BAD_ARG;
+	if (!rm_canonical(m, va) || !rm_canonical(m, last) || (va >> 63) != (last >> 63))
+		return PG_ERR_NOT_CANONICAL;
+	if ((va | len | pa) & (SZ_4K - 1))
+		return PG_ERR_NOT_ALIGNED;
+	return PG_OK;
 }
 
-static rm_mask frame_errors(const rm_model *m, uint64_t pa, uint64_t len)
-{
-	rm_mask e = 0;
-	uint64_t limit = 1ull << m->phys_bits;
-	if (pa >= limit || len > limit - pa)
-		e |= RM_BIT(PG_ERR_BAD_FRAME);
-	return e;
-}
-
-static rm_mask range_arg_errors(uint64_t va, uint64_t len)
-{
-	rm_mask e = 0;
-	if (len == 0)
-		return RM_BIT(PG_ERR_BAD_ARG);
-	if ((va | len) & (SZ_4K - 1))
-		e |= RM_BIT(PG_ERR_NOT_ALIGNED);
-	if (len - 1 > UINT64_MAX - va)
-		e |= RM_BIT(PG_ERR_BAD_ARG);
-	else if (!range_canonical(va, len))
-		e |= RM_BIT(PG_ERR_NOT_CANONICAL);
-	return e;
-}
-
-/* What stands in the way of a new leaf of size at va (which is aligned to it):
- * 0, or the errors that are true. *need is how many tables would be new. */
-static rm_mask chunk_conflict(const rm_model *m, uint64_t va, pg_size size, unsigned *need)
+/* What stands in the way of a new leaf of size at va (which is aligned to it): a
+ * larger leaf covering it is HUGE_PAGE, a leaf of its size or below it ALREADY_MAPPED.
+ * *need is how many tables would be new; *found the frame in the way. */
+static pg_err chunk_conflict(const rm_model *m, uint64_t va, pg_size size, unsigned *need)
 {
 	uint64_t off;
 	rm_window *w = win_of(m, va, &off);
 	if (!w)
 		abort();
 	uint64_t g = off / SZ_1G, t = off / SZ_2M, p = off / SZ_4K;
-	*need = 0;
-	if (size == PG_1G) {
-		if (w->l1g[g] || w->cnt1g[g])
-			return RM_BIT(PG_ERR_ALREADY_MAPPED);
-		*need = !m->cnt512[pml4_slot(va)];
-		return 0;
-	}
-	if (w->l1g[g]) /* a larger leaf covers va: it is both in the way and mapping va */
-		return RM_BIT(PG_ERR_HUGE_PAGE) | RM_BIT(PG_ERR_ALREADY_MAPPED);
-	if (size == PG_2M) {
-		if (w->l2m[t] || w->cnt2m[t])
-			return RM_BIT(PG_ERR_ALREADY_MAPPED);
-		*need = !m->cnt512[pml4_slot(va)] + !w->cnt1g[g];
-		return 0;
-	}
+	*need = (m->levels == 5 && !slot_live(m->pml4, &m->npml4, va >> 48)) +
+		!slot_live(m->pdpt, &m->npdpt, va >> 39);
+	if (size == PG_1G)
+		return w->l1g[g] || w->cnt1g[g] ? PG_ERR_ALREADY_MAPPED : PG_OK;
+	if (w->l1g[g])
+		return PG_ERR_HUGE_PAGE;
+	*need += !w->pd1g[g];
+	if (size == PG_2M)
+		return w->l2m[t] || w->cnt2m[t] ? PG_ERR_ALREADY_MAPPED : PG_OK;
 	if (w->l2m[t])
-		return RM_BIT(PG_ERR_HUGE_PAGE) | RM_BIT(PG_ERR_ALREADY_MAPPED);
-	if (w->l4k[p])
-		return RM_BIT(PG_ERR_ALREADY_MAPPED);
-	*need = !m->cnt512[pml4_slot(va)] + !w->cnt1g[g] + !w->cnt2m[t];
-	return 0;
+		return PG_ERR_HUGE_PAGE;
+	*need += !w->pt2m[t];
+	return w->l4k[p] ? PG_ERR_ALREADY_MAPPED : PG_OK;
 }
 
 rm_mask rm_expect_map(const rm_model *m, uint64_t va, uint64_t pa, unsigned size,
 		      unsigned flags, long avail)
 {
-	rm_mask e = 0;
-	if (size >= PG_SIZE_COUNT)
+	if (size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL))
 		return RM_BIT(PG_ERR_BAD_ARG);
-	uint64_t sz = pg_size_bytes((pg_size)size);
-	if (flags & ~PG_FLAGS_ALL)
-		e |= RM_BIT(PG_ERR_BAD_ARG);
-	/* A misaligned page can run past the canonical half or past 2^64 as well. */
-	e |= range_arg_errors(va, sz);
-	if (va & (sz - 1))
-		e |= RM_BIT(PG_ERR_NOT_ALIGNED);
-	if (pa & (sz - 1)) /* "not aligned" and "bad frame (misaligned)" both describe it */
-		e |= RM_BIT(PG_ERR_NOT_ALIGNED) | RM_BIT(PG_ERR_BAD_FRAME);
-	e |= frame_errors(m, pa & ~(sz - 1), sz);
 	if (size == PG_1G && !m->has_1g)
-		e |= RM_BIT(PG_ERR_UNSUPPORTED);
-	if (e)
-		return e;
+		return RM_BIT(PG_ERR_UNSUPPORTED);
+	if (!rm_canonical(m, va))
+		return RM_BIT(PG_ERR_NOT_CANONICAL);
+	uint64_t sz = pg_size_bytes((pg_size)size);
+	if ((va | pa) & (sz - 1))
+		return RM_BIT(PG_ERR_NOT_ALIGNED);
+	if (pa >> m->phys_bits)
+		return RM_BIT(PG_ERR_BAD_FRAME);
 	unsigned need;
-	e = chunk_conflict(m, va, (pg_size)size, &need);
-	if (e)
-		return e;
+	pg_err e = chunk_conflict(m, va, (pg_size)size, &need);
+	if (e != PG_OK)
+		return RM_BIT(e);
 	if (avail >= 0 && need > (unsigned long)avail)
 		return RM_BIT(PG_ERR_NO_FRAMES);
-	return RM_BIT(PG_OK);
+	return OK_BIT;
 }
 
 pg_size rm_chunk_size(uint64_t va, uint64_t pa, uint64_t rem, pg_size max_size)
@@ -378,168 +434,187 @@ pg_size rm_chunk_size(uint64_t va, uint64_t pa, uint64_t rem, pg_size max_size)
 	return PG_4K;
 }
 
-/* A table that a map_range would create, remembered so that later chunks share it. */
-typedef struct {
-	uint64_t last512, last1g, last2m;
-} pending;
-
 rm_mask rm_expect_map_range(const rm_model *m, uint64_t va, uint64_t pa, uint64_t len,
 			    unsigned flags, unsigned max_size, long avail)
 {
-	rm_mask e = range_arg_errors(va, len);
-	if (max_size >= PG_SIZE_COUNT)
-		e |= RM_BIT(PG_ERR_BAD_ARG);
-	if (flags & ~PG_FLAGS_ALL)
-		e |= RM_BIT(PG_ERR_BAD_ARG);
-	if (pa & (SZ_4K - 1))
-		e |= RM_BIT(PG_ERR_NOT_ALIGNED) | RM_BIT(PG_ERR_BAD_FRAME);
-	if (len)
-		e |= frame_errors(m, pa, len);
+	uint64_t last = va + len - 1;
+	if (max_size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL) || len == 0 || last < va)
+		return RM_BIT(PG_ERR_BAD_ARG);
 	if (max_size == PG_1G && !m->has_1g)
-		e |= RM_BIT(PG_ERR_UNSUPPORTED);
-	if (e)
-		return e;
-	/* Every chunk in order: the conflicts, and the tables the chunks that fit need. */
-	uint64_t need = 0;
-	pending pd = { ~0ull, ~0ull, ~0ull };
+		return RM_BIT(PG_ERR_UNSUPPORTED);
+	pg_err e = range_err(m, va, len, pa);
+	if (e != PG_OK)
+		return RM_BIT(e);
+	if (pa + len - 1 < pa || (pa + len - 1) >> m->phys_bits)
+		return RM_BIT(PG_ERR_BAD_FRAME);
+	/* Every chunk in order: the first conflict, and the tables the chunks need. Tables
+	 * made for an earlier chunk serve the later ones. */
+	uint64_t need = 0, new1 = ~0ull, new2 = ~0ull, new3 = ~0ull, new4 = ~0ull;
 	for (uint64_t done = 0; done < len;) {
-		uint64_t v = va + done;
+		uint64_t v = va + done, off;
 		pg_size s = rm_chunk_size(v, pa + done, len - done, (pg_size)max_size);
 		unsigned n;
-		rm_mask c = chunk_conflict(m, v, s, &n);
-		if (c) {
-			e |= c;
-		} else if (n) {
-			uint64_t off;
-			rm_window *w = win_of(m, v, &off);
-			if (!m->cnt512[pml4_slot(v)] && pd.last512 != (v >> 39)) {
-				pd.last512 = v >> 39;
-				need++;
-			}
-			if (s < PG_1G && !w->cnt1g[off / SZ_1G] && pd.last1g != (v >> 30)) {
-				pd.last1g = v >> 30;
-				need++;
-			}
-			if (s < PG_2M && !w->cnt2m[off / SZ_2M] && pd.last2m != (v >> 21)) {
-				pd.last2m = v >> 21;
-				need++;
-			}
+		if ((e = chunk_conflict(m, v, s, &n)) != PG_OK)
+			return RM_BIT(e);
+		rm_window *w = win_of(m, v, &off);
+		if (m->levels == 5 && !slot_live(m->pml4, &m->npml4, v >> 48) && new4 != v >> 48) {
+			new4 = v >> 48;
+			need++;
+		}
+		if (!slot_live(m->pdpt, &m->npdpt, v >> 39) && new3 != v >> 39) {
+			new3 = v >> 39;
+			need++;
+		}
+		if (s < PG_1G && !w->pd1g[off / SZ_1G] && new2 != v >> 30) {
+			new2 = v >> 30;
+			need++;
+		}
+		if (s < PG_2M && !w->pt2m[off / SZ_2M] && new1 != v >> 21) {
+			new1 = v >> 21;
+			need++;
 		}
 		done += pg_size_bytes(s);
 	}
 	if (avail >= 0 && need > (unsigned long)avail)
-		e |= RM_BIT(PG_ERR_NO_FRAMES);
-	return e ? e : RM_BIT(PG_OK);
+		return RM_BIT(PG_ERR_NO_FRAMES);
+	return OK_BIT;
 }
 
 rm_mask rm_expect_unmap(const rm_model *m, uint64_t va)
 {
-	rm_mask e = 0;
-	if (!pg_is_canonical(va))
-		e |= RM_BIT(PG_ERR_NOT_CANONICAL);
+	if (!rm_canonical(m, va))
+		return RM_BIT(PG_ERR_NOT_CANONICAL);
 	if (va & (SZ_4K - 1))
-		e |= RM_BIT(PG_ERR_NOT_ALIGNED);
-	if (e)
-		return e;
+		return RM_BIT(PG_ERR_NOT_ALIGNED);
 	rm_leaf l;
 	if (!rm_lookup(m, va, &l))
 		return RM_BIT(PG_ERR_NOT_MAPPED);
 	if (l.start != va) /* inside a huge leaf, not at its start */
-		return RM_BIT(PG_ERR_NOT_ALIGNED) | RM_BIT(PG_ERR_HUGE_PAGE);
-	return RM_BIT(PG_OK);
+		return RM_BIT(PG_ERR_HUGE_PAGE);
+	return OK_BIT;
 }
 
-/* Errors for a huge leaf crossing either end of [va, va+len). */
-static rm_mask crossing(const rm_model *m, uint64_t va, uint64_t len)
+/* HUGE_PAGE when a leaf crosses either end of [va, va+len). */
+static pg_err crossing(const rm_model *m, uint64_t va, uint64_t len)
 {
 	rm_leaf l;
-	rm_mask e = 0;
 	if (rm_lookup(m, va, &l) && l.start < va)
-		e |= RM_BIT(PG_ERR_HUGE_PAGE);
+		return PG_ERR_HUGE_PAGE;
 	uint64_t last = va + len - 1;
 	if (rm_lookup(m, last, &l) && l.start + pg_size_bytes(l.size) - 1 > last)
-		e |= RM_BIT(PG_ERR_HUGE_PAGE);
-	return e;
+		return PG_ERR_HUGE_PAGE;
+	return PG_OK;
 }
 
 rm_mask rm_expect_unmap_range(const rm_model *m, uint64_t va, uint64_t len)
 {
-	rm_mask e = range_arg_errors(va, len);
-	if (e)
-		return e;
-	e = crossing(m, va, len);
-	return e ? e : RM_BIT(PG_OK);
+	pg_err e = range_err(m, va, len, 0);
+	if (e == PG_OK)
+		e = crossing(m, va, len);
+	return RM_BIT(e);
 }
 
+/* protect's state check: the first problem in address order, a hole (NOT_MAPPED) or a
+ * leaf crossing an end (HUGE_PAGE). */
 typedef struct {
-	uint64_t cursor;
-	bool hole;
+	uint64_t cursor, last;
+	pg_err err;
+	bool top;               /* a leaf ended at the top of the address space */
 } cover_ctx;
 
 static bool cover_step(void *ctx, const rm_leaf *l)
 {
 	cover_ctx *c = ctx;
 	if (l->start > c->cursor) {
-		c->hole = true;
+		c->err = PG_ERR_NOT_MAPPED;
 		return false;
 	}
-	c->cursor = l->start + pg_size_bytes(l->size);
-	return true;
+	uint64_t end = l->start + (pg_size_bytes(l->size) - 1);
+	if (l->start < c->cursor || end > c->last) {
+		c->err = PG_ERR_HUGE_PAGE;
+		return false;
+	}
+	c->cursor = end + 1;
+	c->top = c->cursor == 0;
+	return !c->top;
 }
 
 rm_mask rm_expect_protect(const rm_model *m, uint64_t va, uint64_t len, unsigned flags)
 {
-	rm_mask e = range_arg_errors(va, len);
-	if (flags & ~PG_FLAGS_ALL)
-		e |= RM_BIT(PG_ERR_BAD_ARG);
-	if (e)
-		return e;
-	e = crossing(m, va, len);
-	cover_ctx c = { va, false };
+	pg_err e = range_err(m, va, len, 0);
+	if (e == PG_OK && (flags & ~PG_FLAGS_ALL))
+		e = PG_ERR_BAD_ARG;
+	if (e != PG_OK)
+		return RM_BIT(e);
+	cover_ctx c = { va, va + (len - 1), PG_OK, false };
 	each_leaf(m, va, len, cover_step, &c);
-	/* cursor wraps to 0 when the last leaf ends at the top of the address space */
-	if (c.hole || (c.cursor != 0 && c.cursor - va < len))
-		e |= RM_BIT(PG_ERR_NOT_MAPPED);
-	return e ? e : RM_BIT(PG_OK);
+	if (c.err == PG_OK && !c.top && c.cursor <= c.last)
+		c.err = PG_ERR_NOT_MAPPED;
+	return RM_BIT(c.err);
 }
 
 rm_mask rm_expect_split(const rm_model *m, uint64_t va, long avail)
 {
-	rm_mask e = 0;
-	if (!pg_is_canonical(va))
-		e |= RM_BIT(PG_ERR_NOT_CANONICAL);
-	if (e)
-		return e;
-	/* An unaligned page is never the start of a leaf; the state errors stay true too. */
+	if (!rm_canonical(m, va))
+		return RM_BIT(PG_ERR_NOT_CANONICAL);
 	if (va & (SZ_4K - 1))
-		e |= RM_BIT(PG_ERR_NOT_ALIGNED);
+		return RM_BIT(PG_ERR_NOT_ALIGNED);
 	rm_leaf l;
 	if (!rm_lookup(m, va, &l))
-		return e | RM_BIT(PG_ERR_NOT_MAPPED);
+		return RM_BIT(PG_ERR_NOT_MAPPED);
 	if (l.size == PG_4K) /* nothing huge to split */
-		return e | RM_BIT(PG_ERR_BAD_ARG) | RM_BIT(PG_ERR_NOT_MAPPED);
+		return RM_BIT(PG_ERR_BAD_ARG);
 	if (l.start != va)
-		return RM_BIT(PG_ERR_NOT_ALIGNED) | RM_BIT(PG_ERR_HUGE_PAGE);
+		return RM_BIT(PG_ERR_NOT_ALIGNED);
 	if (avail == 0)
 		return RM_BIT(PG_ERR_NO_FRAMES);
-	return RM_BIT(PG_OK);
+	return OK_BIT;
 }
 
 /* ---- effects */
 
-void rm_do_map(rm_model *m, uint64_t va, uint64_t pa, pg_size size, unsigned flags)
+static void abandon(rm_model *m, uint8_t *live, unsigned level)
 {
-	set_leaf(m, va, pa, size, rm_effective(m, flags));
+	if (*live) {
+		*live = 0;
+		m->tables[level - 1]--;
+		m->abandoned++;
+	}
 }
 
-void rm_do_map_range(rm_model *m, uint64_t va, uint64_t pa, uint64_t len, unsigned flags,
+/* A leaf of size at va replaces the (empty) tables below its slot: with a source that
+ * takes frames back there are none; without, they are abandoned. */
+static bool replace_tables(rm_model *m, uint64_t va, pg_size size)
+{
+	uint64_t off, before = m->abandoned;
+	rm_window *w = win_of(m, va, &off);
+	if (size == PG_1G) {
+		for (uint64_t t = off / SZ_2M; t < off / SZ_2M + 512; t++)
+			abandon(m, &w->pt2m[t], 1);
+		abandon(m, &w->pd1g[off / SZ_1G], 2);
+	} else if (size == PG_2M) {
+		abandon(m, &w->pt2m[off / SZ_2M], 1);
+	}
+	return m->abandoned != before;
+}
+
+bool rm_do_map(rm_model *m, uint64_t va, uint64_t pa, pg_size size, unsigned flags)
+{
+	bool unlinked = replace_tables(m, va, size);
+	set_leaf(m, va, pa, size, rm_effective(m, flags), 0);
+	return unlinked;
+}
+
+bool rm_do_map_range(rm_model *m, uint64_t va, uint64_t pa, uint64_t len, unsigned flags,
 		     pg_size max_size)
 {
+	bool unlinked = false;
 	for (uint64_t done = 0; done < len;) {
 		pg_size s = rm_chunk_size(va + done, pa + done, len - done, max_size);
-		set_leaf(m, va + done, pa + done, s, rm_effective(m, flags));
+		unlinked |= rm_do_map(m, va + done, pa + done, s, flags);
 		done += pg_size_bytes(s);
 	}
+	return unlinked;
 }
 
 rm_leaf rm_do_unmap(rm_model *m, uint64_t va)
@@ -571,38 +646,31 @@ static bool gather(void *ctx, const rm_leaf *l)
 	return true;
 }
 
-uint64_t rm_do_unmap_range(rm_model *m, uint64_t va, uint64_t len, uint64_t *lo, uint64_t *hi)
+rm_leaf *rm_leaves(const rm_model *m, uint64_t va, uint64_t len, uint64_t *n)
 {
 	leaf_vec lv = { 0 };
 	each_leaf(m, va, len, gather, &lv);
-	for (size_t i = 0; i < lv.n; i++)
-		clear_leaf(m, &lv.v[i]);
-	if (lv.n) {
-		*lo = lv.v[0].start;
-		*hi = lv.v[lv.n - 1].start + pg_size_bytes(lv.v[lv.n - 1].size);
-	}
-	uint64_t n = lv.n;
-	free(lv.v);
+	*n = lv.n;
+	return lv.v;
+}
+
+uint64_t rm_do_unmap_range(rm_model *m, uint64_t va, uint64_t len)
+{
+	uint64_t n;
+	rm_leaf *v = rm_leaves(m, va, len, &n);
+	for (uint64_t i = 0; i < n; i++)
+		clear_leaf(m, &v[i]);
+	free(v);
 	return n;
 }
 
-uint64_t rm_do_protect(rm_model *m, uint64_t va, uint64_t len, unsigned flags, uint64_t *lo,
-		       uint64_t *hi)
+void rm_do_protect(rm_model *m, uint64_t va, uint64_t len, unsigned flags)
 {
-	leaf_vec lv = { 0 };
-	uint64_t changed = 0;
-	unsigned eff = rm_effective(m, flags);
-	each_leaf(m, va, len, gather, &lv);
-	for (size_t i = 0; i < lv.n; i++) {
-		if (lv.v[i].flags == eff)
-			continue;
-		if (!changed++)
-			*lo = lv.v[i].start;
-		*hi = lv.v[i].start + pg_size_bytes(lv.v[i].size);
-		set_flags(m, &lv.v[i], eff);
-	}
-	free(lv.v);
-	return changed;
+	uint64_t n;
+	rm_leaf *v = rm_leaves(m, va, len, &n);
+	for (uint64_t i = 0; i < n; i++)
+		set_flags(m, &v[i], rm_effective(m, flags));
+	free(v);
 }
 
 void rm_do_split(rm_model *m, uint64_t va)
@@ -614,7 +682,7 @@ void rm_do_split(rm_model *m, uint64_t va)
 	pg_size small = (pg_size)(l.size - 1);
 	uint64_t step = pg_size_bytes(small);
 	for (uint64_t i = 0; i < 512; i++)
-		set_leaf(m, va + i * step, l.phys + i * step, small, l.flags);
+		set_leaf(m, va + i * step, l.phys + i * step, small, l.flags, l.extra);
 }
 
 /* ---- merged runs */
