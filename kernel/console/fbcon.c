@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "fb.h"
+#include "pat.h"
 #include "font_data.h" /* generated from a packaged PSF console font: scripts/psf2c.py */
 #include "kprintf.h"
 
@@ -279,7 +280,7 @@ static const char *format_name(uint32_t f)
 
 bool fbcon_start(const boot_info *bi, const pg_space *ks)
 {
-	bool wc = fb_pat_init();
+	bool wc = pat_init(pg_pat_value()); /* PG_CACHE_WC means write-combining from here */
 	const char *why = fb_init(&fb, &bi->fb, ks, wc);
 	started = true;
 	if (!why) {
@@ -301,4 +302,9 @@ bool fbcon_start(const boot_info *bi, const pg_space *ks)
 	kprintf("fbcon: cols=%u rows=%u font=%ux%u top=%u format=%s bytes_pp=%u\n", cols, rows,
 		FONT_WIDTH, FONT_HEIGHT, top, format_name(fb.format), fb.bytes_pp);
 	return true;
+}
+
+const fb_device *fbcon_device(void)
+{
+	return fb.window_va ? &fb : NULL;
 }

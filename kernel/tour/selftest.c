@@ -10,6 +10,7 @@
 #include "fault.h"
 #include "kmem.h"
 #include "kprintf.h"
+#include "memtype.h"
 #include "reclaim.h"
 
 extern char __kernel_start[], __rodata_start[];
@@ -434,6 +435,7 @@ static void run_tests(const boot_info *bi, pg_space *s, tour_result tour)
 	test_nx_fetch(bi, p);
 	test_null();
 	test_audit(bi, s);
+	result("memtype", memtype_audit(bi, NULL), "the memtype: line above");
 	if (s->frames == kmem_source())
 		test_reclaim(bi, s);
 	kprintf("selftest: skipped=%u\n", n_skip);
