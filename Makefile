@@ -213,7 +213,7 @@ help:
 	@echo "make selftest-test  kernel self-tests and fault drills in QEMU"
 	@echo "make screen-test    screendump of the framebuffer console checked row by row"
 	@echo "make quirks-test    stale map key, late physmap coverage, frame reclaim"
-	@echo "make test-matrix    every hardware configuration (matrix-lean: three of them)"
+	@echo "make test-matrix    every hardware configuration (matrix-lean: five of them)"
 	@echo "make image       build/usb.img; make usb DEV=/dev/sdX writes it (checked, asks)"
 	@echo "make sign KEY= CERT=  Secure Boot signing; make sb-test boots it under OVMF SB"
 	@echo "make deps        install missing Debian/Ubuntu packages (apt-get, sudo)"
@@ -312,7 +312,7 @@ shell-test: $(BUILD)/kernel.efi | deps
 #                       row by row in the same font, then a boot without a serial port that
 #                       must still put kernel: ready on the screen
 #   make test-matrix    $(USB_IMG) on every machine configuration (tests/boot/matrix.sh);
-#   make matrix-lean    the three that make test runs. Two boots at a time (MATRIX_JOBS=2).
+#   make matrix-lean    the five that make test runs. Two boots at a time (MATRIX_JOBS=2).
 .PHONY: screen-test test-matrix matrix-lean
 FONT_PSF ?= /usr/share/consolefonts/Lat2-Terminus16.psf.gz
 FONT_HDR := $(BUILD)/kernel/gen/font_data.h
