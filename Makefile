@@ -131,6 +131,9 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T ke
 EFI_CFLAGS := -std=gnu11 -g -O2 $(WARN) -ffreestanding -fpic -fshort-wchar -fno-stack-protector \
 	-fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -Iefi -Iefi/pure -Ipaging -Ikernel -Icommon -MMD -MP
+# PHYSMAP_MUTANT=1|2: a physmap broken on purpose (efi/space.c) that the memtype audit must
+# catch; use its own BUILD (make BUILD=build/mutant PHYSMAP_MUTANT=1 all).
+EFI_CFLAGS += $(if $(PHYSMAP_MUTANT),-DPHYSMAP_MUTANT=$(PHYSMAP_MUTANT))
 EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic -L$(EFI_LIB)
 
 KERNEL_SRC := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) $(PAGING_SRC) $(COMMON_SRC)

@@ -24,11 +24,31 @@ typedef struct {
 	uint64_t at; /* the run being mapped, for the error message */
 } map_ctx;
 
+#ifdef PHYSMAP_MUTANT
+/* Broken on purpose (make BUILD=build/mutant PHYSMAP_MUTANT=n), to prove the kernel's memtype
+ * audit fails: 1 maps the first GiB as one 1 GiB page (legacy UC hole and non-RAM inside),
+ * 2 adds the framebuffer to the physmap, WB beside the console's WC window. */
+static bool mutant_first_gib(stage_space *st, uint64_t pa)
+{
+	static bool done;
+	if (PHYSMAP_MUTANT != 1 || pa >= (1ull << 30))
+		return false;
+	if (!done)
+		pg_map(&st->space, pg_va(st->physmap.offset), pg_pa(0), PG_1G, PG_W | PG_G, NULL);
+	done = true;
+	return true;
+}
+#endif
+
 /* physplan_fn: maps one run of same-size pages into the physmap and records it. */
 static pg_err map_run(void *ctx, uint64_t pa, uint64_t len, unsigned shift)
 {
 	map_ctx *c = ctx;
 	c->at = pa;
+#ifdef PHYSMAP_MUTANT
+	if (mutant_first_gib(c->st, pa))
+		return mem_list_add(&physmap_have, pa, len, MEM_USABLE);
+#endif
 	pg_err e = pg_map_range(&c->st->space, pg_va(c->st->physmap.offset + pa), pg_pa(pa), len,
 				PG_W | PG_G, (pg_size)((shift - 12) / 9));
 	return e == PG_OK ? mem_list_add(&physmap_have, pa, len, MEM_USABLE) : e;
@@ -58,6 +78,10 @@ static EFI_STATUS map_physmap(stage_space *st, const stage_cpu *cpu, const mem_l
 	mem_list_init(&physmap_have, physmap_storage, BOOT_INFO_MAX_REGIONS);
 	physplan p = plan_for(st, bi);
 	pg_err e = physplan_map(&p, map, map_run, &c);
+#ifdef PHYSMAP_MUTANT
+	if (e == PG_OK && PHYSMAP_MUTANT == 2 && bi->fb.base)
+		e = map_run(&c, bi->fb.base & ~0xfffull, (bi->fb.size + 0xfff) & ~0xfffull, 12);
+#endif
 	if (e != PG_OK)
 		return map_failed(L"physmap", st->physmap.offset + c.at, e);
 	bi->phys_offset = st->physmap.offset;
