@@ -24,8 +24,10 @@ FUZZ_SECONDS ?= 60
 .PHONY: all help test test-host test-model fuzz fuzz-short bench clean deps
 
 PAGING_SRC := $(wildcard paging/*.c)
+# common/: what both stages own (the CPU header, the MTRR rules); its C files build everywhere.
+COMMON_SRC := $(wildcard common/*.c)
 WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-HOST_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 $(WARN) -Ipaging -Iefi/pure -Itests/host \
+HOST_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 $(WARN) -Ipaging -Iefi/pure -Icommon -Itests/host \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -MMD -MP
 HOST_LDFLAGS := -fsanitize=address,undefined
 
@@ -33,7 +35,7 @@ HOST_LDFLAGS := -fsanitize=address,undefined
 # Pure (firmware-independent) EFI-stage code that the host tests exercise lives in efi/pure/.
 PURE_SRC   := $(wildcard efi/pure/*.c)
 UNIT_SRC   := tests/host/main.c tests/host/simram.c $(wildcard tests/host/test_*.c)
-UNIT_OBJ   := $(patsubst %.c,$(BUILD)/host/%.o,$(PAGING_SRC) $(PURE_SRC) $(UNIT_SRC))
+UNIT_OBJ   := $(patsubst %.c,$(BUILD)/host/%.o,$(PAGING_SRC) $(COMMON_SRC) $(PURE_SRC) $(UNIT_SRC))
 
 $(BUILD)/host/%.o: %.c
 	@mkdir -p $(@D)
@@ -159,13 +161,16 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T ke
 EFI_CFLAGS := -std=gnu11 -g $(OPT) $(WARN) -ffreestanding -fpic -fshort-wchar -fno-stack-protector \
 	-fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -Iefi -Iefi/pure -Ipaging -Ikernel -Icommon -MMD -MP
+# PHYSMAP_MUTANT=1|2: a physmap broken on purpose (efi/space.c) that the memtype audit must
+# catch; use its own BUILD (make BUILD=build/mutant PHYSMAP_MUTANT=1 all).
+EFI_CFLAGS += $(if $(PHYSMAP_MUTANT),-DPHYSMAP_MUTANT=$(PHYSMAP_MUTANT))
 # -e: efi/entry.S turns SSE on before gnu-efi's _start (which the script names) runs.
 EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic -L$(EFI_LIB) -e stage_entry
 
-KERNEL_SRC := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) $(PAGING_SRC) \
+KERNEL_SRC := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) $(PAGING_SRC) $(COMMON_SRC) \
 	$(KERNEL_EXTRA_SRC)
 KERNEL_OBJ := $(addprefix $(BUILD)/kernel/,$(addsuffix .o,$(basename $(KERNEL_SRC))))
-EFI_SRC    := $(wildcard efi/*.c) efi/entry.S efi/handoff.S $(PURE_SRC) $(PAGING_SRC)
+EFI_SRC    := $(wildcard efi/*.c) efi/entry.S efi/handoff.S $(PURE_SRC) $(PAGING_SRC) $(COMMON_SRC)
 EFI_OBJ    := $(addprefix $(BUILD)/efi/,$(addsuffix .o,$(basename $(EFI_SRC)))) \
 	$(BUILD)/efi/kernel_blob.o
 
@@ -256,7 +261,7 @@ help:
 	@echo "make selftest-test  kernel self-tests and fault drills in QEMU"
 	@echo "make screen-test    screendump of the framebuffer console checked row by row"
 	@echo "make quirks-test    stale map key, late physmap coverage, frame reclaim"
-	@echo "make test-matrix    every hardware configuration (matrix-lean: three of them)"
+	@echo "make test-matrix    every hardware configuration (matrix-lean: five of them)"
 	@echo "make image       build/usb.img; make usb DEV=/dev/sdX writes it (checked, asks)"
 	@echo "make run-uboot   boot build/usb.img on U-Boot's UEFI (serial here; Ctrl-A X quits)"
 	@echo "make uboot-test  boot build/usb.img on U-Boot's UEFI and check the report"
@@ -274,21 +279,21 @@ help:
 #   make fuzz-harden-seeds   regenerate the committed seeds in tests/fuzz/corpus/
 # Binaries, new corpus entries and crash inputs go to $(BUILD)/fuzz-harden/.
 .PHONY: fuzz-harden fuzz-harden-short fuzz-harden-seeds
-HARDEN_FUZZERS := memmap elf
+HARDEN_FUZZERS := memmap elf mtrr
 ifneq ($(wildcard efi/pure/args.c),)
 HARDEN_FUZZERS += args
 endif
 HARDEN_DIR := $(BUILD)/fuzz-harden
 HARDEN_SHORT_SECONDS ?= 5
-HARDEN_FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 $(WARN) -Ipaging -Iefi/pure \
+HARDEN_FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 $(WARN) -Ipaging -Iefi/pure -Icommon \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HARDEN_BINS := $(patsubst %,$(HARDEN_DIR)/fuzz_%,$(HARDEN_FUZZERS))
 HARDEN_RUN := KERNEL_ELF=$(BUILD)/kernel/kernel.elf tests/fuzz/harden.sh
 
-$(HARDEN_BINS): $(HARDEN_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRC) $(PAGING_SRC) \
-		$(wildcard efi/pure/*.h paging/*.h)
+$(HARDEN_BINS): $(HARDEN_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(PURE_SRC) $(PAGING_SRC) $(COMMON_SRC) \
+		$(wildcard efi/pure/*.h paging/*.h common/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(HARDEN_FUZZ_CFLAGS) $< $(PURE_SRC) $(PAGING_SRC) -o $@
+	$(FUZZ_CC) $(HARDEN_FUZZ_CFLAGS) $< $(PURE_SRC) $(PAGING_SRC) $(COMMON_SRC) -o $@
 
 fuzz-harden: $(HARDEN_BINS)
 	@$(HARDEN_RUN) $(FUZZ_SECONDS) $(HARDEN_DIR) $(HARDEN_FUZZERS)
@@ -358,7 +363,7 @@ shell-test: $(BUILD)/kernel.efi | deps
 #                       row by row in the same font, then a boot without a serial port that
 #                       must still put kernel: ready on the screen
 #   make test-matrix    $(USB_IMG) on every machine configuration (tests/boot/matrix.sh);
-#   make matrix-lean    the three that make test runs. Two boots at a time (MATRIX_JOBS=2).
+#   make matrix-lean    the five that make test runs. Two boots at a time (MATRIX_JOBS=2).
 .PHONY: screen-test test-matrix matrix-lean
 FONT_PSF ?= /usr/share/consolefonts/Lat2-Terminus16.psf.gz
 FONT_HDR := $(BUILD)/kernel/gen/font_data.h

@@ -9,6 +9,8 @@
 
 /* Control-register bits (SDM Vol. 3A, 2.5). */
 #define CR0_WP   (1ull << 16) /* supervisor writes honour read-only pages */
+#define CR0_NW   (1ull << 29) /* not write-through (with CD: no-fill mode is CD=1, NW=0) */
+#define CR0_CD   (1ull << 30) /* cache disable */
 #define CR0_PG   (1ull << 31)
 #define CR4_PSE  (1ull << 4)
 #define CR4_PAE  (1ull << 5)
@@ -94,6 +96,19 @@ static inline uint32_t cpuid_max(uint32_t base)
 static inline void wbinvd(void)
 {
 	__asm__ volatile("wbinvd" : : : "memory");
+}
+
+/* Saves RFLAGS and clears IF; irq_restore puts IF back as it was. */
+static inline uint64_t irq_save(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(f) : : "memory");
+	return f;
+}
+
+static inline void irq_restore(uint64_t f)
+{
+	__asm__ volatile("pushq %0; popfq" : : "r"(f) : "memory", "cc");
 }
 
 static inline void invlpg(uint64_t va)

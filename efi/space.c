@@ -3,8 +3,6 @@
  * with its guard page, and the identity-mapped handoff page. */
 #include "stage.h"
 
-#define GIB (1ull << 30)
-
 /* What the physmap covers, page rounded and merged. Kept after the build so the exit can
  * hold the final map against it (no firmware is needed to read or extend it). */
 static mem_region physmap_storage[BOOT_INFO_MAX_REGIONS];
@@ -17,66 +15,87 @@ static EFI_STATUS map_failed(const CHAR16 *what, uint64_t va, pg_err e)
 	return EFI_LOAD_ERROR;
 }
 
-/* Collects the physical ranges the physmap covers, rounded out to page, into want
- * (mem_list_add merges what touches). */
-static pg_err physmap_ranges(const mem_list *map, const boot_info *bi, uint64_t page,
-			     mem_list *want)
+/* The MTRRs as the stage found them (mtrr_read, only where CPUID says they exist); the
+ * late cover after the exit types its pages with the same snapshot. */
+static mtrr_state stage_mtrr;
+
+typedef struct {
+	stage_space *st;
+	uint64_t at; /* the run being mapped, for the error message */
+} map_ctx;
+
+#ifdef PHYSMAP_MUTANT
+/* Broken on purpose (make BUILD=build/mutant PHYSMAP_MUTANT=n), to prove the kernel's memtype
+ * audit fails: 1 maps the first GiB as one 1 GiB page (legacy UC hole and non-RAM inside),
+ * 2 adds the framebuffer to the physmap, WB beside the console's WC window. */
+static bool mutant_first_gib(stage_space *st, uint64_t pa)
 {
-	pg_err e = mem_list_add(want, 0, 4 * GIB, MEM_USABLE);
-	for (size_t i = 0; e == PG_OK && i < map->count; i++) {
-		const mem_region *r = &map->r[i];
-		/* above 4 GiB only memory; below it everything, so low MMIO such as the
-		 * APIC and HPET stays reachable */
-		if (!mem_kind_ram_like(r->kind) || r->start + r->length <= 4 * GIB)
-			continue;
-		uint64_t lo = r->start & ~(page - 1);
-		uint64_t hi = (r->start + r->length + page - 1) & ~(page - 1);
-		e = mem_list_add(want, lo, hi - lo, MEM_USABLE);
+	static bool done;
+	if (PHYSMAP_MUTANT != 1 || pa >= (1ull << 30))
+		return false;
+	if (!done)
+		pg_map(&st->space, pg_va(st->physmap.offset), pg_pa(0), PG_1G, PG_W | PG_G, NULL);
+	done = true;
+	return true;
+}
+#endif
+
+/* physplan_fn: maps one run of same-size pages into the physmap and records it. */
+static pg_err map_run(void *ctx, uint64_t pa, uint64_t len, unsigned shift)
+{
+	map_ctx *c = ctx;
+	c->at = pa;
+#ifdef PHYSMAP_MUTANT
+	if (mutant_first_gib(c->st, pa))
+		return mem_list_add(&physmap_have, pa, len, MEM_USABLE);
+#endif
+	pg_err e = pg_map_range(&c->st->space, pg_va(c->st->physmap.offset + pa), pg_pa(pa), len,
+				PG_W | PG_G, (pg_size)((shift - 12) / 9));
+	return e == PG_OK ? mem_list_add(&physmap_have, pa, len, MEM_USABLE) : e;
+}
+
+/* The physmap's rules, in one place (physplan.c): only RAM-like memory, exactly, so that
+ * neither speculation nor a stray pointer reaches device memory through it (Linux keeps
+ * non-RAM out of its direct map for the same reason); the framebuffer never, since the
+ * kernel's WC window is its one mapping; each page as large as one MTRR type allows. */
+static physplan plan_for(const stage_space *st, const boot_info *bi)
+{
+	physplan p = { &stage_mtrr, pg_size_shift(st->physmap.page), physmap_limit, 0, 0,
+		       { 0, 0, 0 }, 0 };
+	if (bi->fb.base && bi->fb.size) {
+		p.skip_lo = bi->fb.base;
+		p.skip_hi = bi->fb.base + bi->fb.size;
 	}
-	if (e == PG_OK && bi->fb.base && bi->fb.size) {
-		uint64_t lo = bi->fb.base & ~(page - 1);
-		uint64_t hi = (bi->fb.base + bi->fb.size + page - 1) & ~(page - 1);
-		e = mem_list_add(want, lo, hi - lo, MEM_USABLE);
-	}
-	return e;
+	return p;
 }
 
 static EFI_STATUS map_physmap(stage_space *st, const stage_cpu *cpu, const mem_list *map,
 			      boot_info *bi)
 {
-	mem_list want;
-	pg_size size = st->physmap.page;
-	uint64_t page = pg_size_bytes(size), limit = 1ull << cpu->phys_bits, end = 0;
-	uint32_t mapped = 0;
-	uint64_t offset = st->physmap.offset;
-
-	mem_list_init(&want, physmap_storage, BOOT_INFO_MAX_REGIONS);
-	pg_err e = physmap_ranges(map, bi, page, &want);
-	if (e != PG_OK) {
-		Print(L"efi: error: physmap range list: %a\n", pg_strerror(e));
-		return EFI_LOAD_ERROR;
-	}
-	for (size_t i = 0; i < want.count; i++) {
-		uint64_t start = want.r[i].start, len = want.r[i].length;
-		if (start >= limit)
-			continue; /* beyond what the CPU can address: cannot be memory */
-		if (len > limit - start)
-			len = limit - start;
-		e = pg_map_range(&st->space, pg_va(offset + start), pg_pa(start), len, PG_W | PG_G,
-				 size);
-		if (e != PG_OK)
-			return map_failed(L"physmap", offset + start, e);
-		end = start + len;
-		mapped++;
-	}
-	bi->phys_offset = offset;
-	bi->physmap_end = offset + end;
-	bi->physmap_page_shift = pg_size_shift(size);
-	bi->physmap_ranges = mapped; /* not those beyond MAXPHYADDR, which were skipped */
-	physmap_have = want;
-	physmap_limit = limit;
-	Print(L"efi: physmap ranges=%d end=0x%016lx page=%a\n", mapped, bi->physmap_end,
-	      pg_size_name(size));
+	map_ctx c = { st, 0 };
+	physmap_limit = 1ull << cpu->phys_bits;
+	mtrr_read(&stage_mtrr, cpu->phys_bits);
+	mem_list_init(&physmap_have, physmap_storage, BOOT_INFO_MAX_REGIONS);
+	physplan p = plan_for(st, bi);
+	pg_err e = physplan_map(&p, map, map_run, &c);
+#ifdef PHYSMAP_MUTANT
+	if (e == PG_OK && PHYSMAP_MUTANT == 2 && bi->fb.base)
+		e = map_run(&c, bi->fb.base & ~0xfffull, (bi->fb.size + 0xfff) & ~0xfffull, 12);
+#endif
+	if (e != PG_OK)
+		return map_failed(L"physmap", st->physmap.offset + c.at, e);
+	bi->phys_offset = st->physmap.offset;
+	bi->physmap_end = st->physmap.offset + p.end;
+	bi->physmap_page_shift = pg_size_shift(st->physmap.page);
+	bi->physmap_ranges = (uint32_t)physmap_have.count;
+	for (int i = 0; i < 3; i++)
+		bi->physmap_pages[i] = p.pages[i];
+	Print(L"efi: mtrr present=%d enabled=%d default=%a variable=%d\n", stage_mtrr.present,
+	      mtrr_enabled(&stage_mtrr), mtrr_type_name(mtrr_default(&stage_mtrr)),
+	      stage_mtrr.var_count);
+	Print(L"efi: physmap ranges=%d end=0x%016lx page=%a pages 1G=%ld 2M=%ld 4K=%ld\n",
+	      bi->physmap_ranges, bi->physmap_end, pg_size_name(st->physmap.page), p.pages[2],
+	      p.pages[1], p.pages[0]);
 	return EFI_SUCCESS;
 }
 
@@ -213,35 +232,48 @@ static bool first_gap(uint64_t start, uint64_t end, uint64_t *lo, uint64_t *hi)
 	return true;
 }
 
+/* Maps every gap the physmap leaves in [start, end), exactly. */
+static pg_err cover_span(physplan *p, map_ctx *c, uint64_t start, uint64_t end, uint32_t kind,
+			 boot_info *bi, mem_region *gap)
+{
+	uint64_t lo, hi;
+	while (start < end && first_gap(start, end, &lo, &hi)) {
+		*gap = (mem_region){ lo, hi - lo, kind, 0 };
+		pg_err e = physplan_range(p, lo, hi, map_run, c);
+		if (e != PG_OK)
+			return e;
+		bi->physmap_late_ranges++;
+	}
+	return PG_OK;
+}
+
 pg_err stage_physmap_cover(stage_space *st, const mem_list *final, boot_info *bi,
 			   mem_region *gap)
 {
-	uint64_t page = pg_size_bytes(st->physmap.page), lo, hi;
-	for (size_t i = 0; i < final->count; i++) {
+	map_ctx c = { st, 0 };
+	physplan p = plan_for(st, bi);
+	pg_err e = PG_OK;
+	for (size_t i = 0; i < final->count && e == PG_OK; i++) {
 		const mem_region *r = &final->r[i];
-		uint64_t end = r->start + r->length;
-		if (!mem_kind_ram_like(r->kind) || r->start >= physmap_limit)
+		uint64_t lo = (r->start + 0xfff) & ~0xfffull, end = (r->start + r->length) & ~0xfffull;
+		if (!mem_kind_ram_like(r->kind) || lo >= physmap_limit)
 			continue; /* beyond what the CPU can address: cannot be memory */
 		if (end > physmap_limit)
 			end = physmap_limit;
-		while (first_gap(r->start, end, &lo, &hi)) {
-			/* rounding out stays clear of the mapped ranges: their ends are aligned */
-			lo &= ~(page - 1);
-			hi = (hi + page - 1) & ~(page - 1);
-			if (hi > physmap_limit)
-				hi = physmap_limit;
-			*gap = (mem_region){ lo, hi - lo, r->kind, 0 };
-			pg_err e = pg_map_range(&st->space, pg_va(st->physmap.offset + lo), pg_pa(lo),
-						hi - lo, PG_W | PG_G, st->physmap.page);
-			if (e == PG_OK)
-				e = mem_list_add(&physmap_have, lo, hi - lo, MEM_USABLE);
-			if (e != PG_OK)
-				return e;
-			bi->physmap_late_ranges++;
-			if (st->physmap.offset + hi > bi->physmap_end)
-				bi->physmap_end = st->physmap.offset + hi;
+		/* around the framebuffer, which the physmap never maps */
+		uint64_t cut_lo = p.skip_lo & ~0xfffull, cut_hi = (p.skip_hi + 0xfff) & ~0xfffull;
+		if (p.skip_lo == p.skip_hi || cut_hi <= lo || cut_lo >= end) {
+			e = cover_span(&p, &c, lo, end, r->kind, bi, gap);
+			continue;
 		}
+		e = cover_span(&p, &c, lo, cut_lo, r->kind, bi, gap);
+		if (e == PG_OK)
+			e = cover_span(&p, &c, cut_hi, end, r->kind, bi, gap);
 	}
+	for (int i = 0; i < 3; i++)
+		bi->physmap_pages[i] += p.pages[i];
+	if (p.end && st->physmap.offset + p.end > bi->physmap_end)
+		bi->physmap_end = st->physmap.offset + p.end;
 	bi->physmap_ranges = (uint32_t)physmap_have.count;
-	return PG_OK;
+	return e;
 }

@@ -10,7 +10,9 @@
 #include "boot_info.h"
 #include "cpu.h"
 #include "elf.h"
+#include "mtrr.h"
 #include "paging.h"
+#include "physplan.h"
 #include "region.h"
 
 /* ---- alloc.c: every page the stage allocates, and what it is for */

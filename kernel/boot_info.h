@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC   0x4f464e49544f4f42ull /* "BOOTINFO" little endian */
-#define BOOT_INFO_VERSION 2u /* 2: check_after_tables, exit_stale_forced */
+#define BOOT_INFO_VERSION 3u /* 2: check_after_tables, exit_stale_forced; 3: physmap_pages */
 
 /* Where things live after the handoff (DESIGN.md, "Address space after handoff"). */
 #define BOOT_PHYSMAP_OFFSET 0x00000A0000000000ull /* the default; boot_info.phys_offset rules */
@@ -58,7 +58,7 @@ typedef struct {
 	/* paging */
 	uint64_t phys_offset;       /* BOOT_PHYSMAP_OFFSET */
 	uint64_t physmap_end;       /* first virtual address past the physmap */
-	uint32_t physmap_page_shift;/* 30 (1 GiB) or 21 (2 MiB) */
+	uint32_t physmap_page_shift;/* the largest page the physmap may use: 30, 21 or 12 */
 	uint32_t physmap_ranges;    /* mapped ranges (holes between them stay unmapped) */
 	uint64_t pml4;              /* physical */
 	uint64_t table_counts[4];   /* table frames per level at handoff: [0] = L1 .. [3] = L4 */
@@ -99,6 +99,10 @@ typedef struct {
 	uint32_t region_count;
 	uint32_t pad3;
 	boot_region regions[BOOT_INFO_MAX_REGIONS];
+
+	/* physmap pages by size ([0] 4 KiB, [1] 2 MiB, [2] 1 GiB): the largest page whose MTRR
+	 * type is uniform and which lies wholly in RAM-like memory, so sizes are mixed */
+	uint64_t physmap_pages[3];
 } boot_info;
 
 /* The pattern word i of a physmap check frame at physical address frame must hold. */

@@ -12,6 +12,7 @@
 #include "idt.h"
 #include "kmem.h"
 #include "kprintf.h"
+#include "memtype.h"
 #include "paging.h"
 #include "panic_screen.h"
 #include "playground.h"
@@ -80,7 +81,10 @@ static void report_paging(const boot_info *bi)
 	uint64_t counts[5];
 	kprintf("physmap: offset=%p\n", (void *)bi->phys_offset);
 	kprintf("physmap: end=%p\n", (void *)bi->physmap_end);
-	kprintf("physmap: page_size=%s\n", bi->physmap_page_shift == 30 ? "1G" : "2M");
+	kprintf("physmap: page_size=%s\n", bi->physmap_page_shift == 30 ? "1G" :
+					     bi->physmap_page_shift == 21 ? "2M" : "4K");
+	kprintf("physmap: pages 1G=%lu 2M=%lu 4K=%lu\n", (unsigned long)bi->physmap_pages[2],
+		(unsigned long)bi->physmap_pages[1], (unsigned long)bi->physmap_pages[0]);
 	kprintf("physmap: ranges=%u\n", bi->physmap_ranges);
 	kprintf("paging: pml4=%p\n", (void *)bi->pml4);
 	pg_count_tables(kspace, counts);
@@ -256,6 +260,8 @@ void kernel_main(uint64_t boot_info_va)
 	cpu_prot_init();
 	fault_init(bi, kspace);
 	tour_result tour = tour_run(bi, kspace);
+	memtype_print_mtrr(bi);
+	memtype_audit(bi, NULL); /* every boot: one type per page, no mixed large page */
 	selftest_main(bi, kspace, tour);
 	/* XD is reserved without NX: the hardware matrix checks this count is 0 there. */
 	kprintf("paging: xd_entries=%lu\n", (unsigned long)xd_audit(kspace));

@@ -1,11 +1,9 @@
-/* fb.c - the GOP framebuffer: PAT setup, the write-combining window, pixel encoding and
+/* fb.c - the GOP framebuffer: the write-combining window, pixel encoding and
  * the two drawing primitives the console needs. Video memory is only ever stored to:
  * loads from it are uncached even through a WC mapping and take seconds a screen. */
 #include "fb.h"
 
 #include <stddef.h>
-
-#include "cpu.h"
 
 #define PAGE 4096ull
 #define GIB (1ull << 30)
@@ -28,19 +26,6 @@ static bool pool_alloc(void *ctx, pg_paddr *frame)
 	pool_used++;
 	*frame = t.phys;
 	return true;
-}
-
-bool fb_pat_init(void)
-{
-	uint32_t r[4];
-	cpuid(1, r);
-	if (!(r[3] & (1u << 16)))
-		return false;
-	/* Only entry 4 changes and no mapping selects it yet, so no TLB entry or cache line
-	 * can hold a stale memory type; the write-back is the SDM's belt and braces. */
-	wbinvd();
-	wrmsr(MSR_IA32_PAT, pg_pat_value());
-	return rdmsr(MSR_IA32_PAT) == pg_pat_value();
 }
 
 static unsigned low_bit(uint32_t m)

@@ -27,19 +27,14 @@ typedef struct {
 	uint64_t window_bytes;
 } fb_device;
 
-/* Programs IA32_PAT with pg_pat_value() so that PG_CACHE_WC means write-combining.
- * Returns false, changing nothing, when the CPU has no PAT (CPUID.1:EDX[16]). Must run
- * before any mapping uses PG_CACHE_WC; no earlier mapping uses PAT entry 4. */
-bool fb_pat_init(void);
-
 /* Checks the firmware's description and fills *fb's geometry and pixel layout (not base).
  * Returns NULL, or why the framebuffer cannot be used. */
 const char *fb_layout(fb_device *fb, const boot_framebuffer *bfb);
 
 /* fb_layout, then maps the framebuffer into FB_WINDOW (WC when pat_wc,
  * else UC) with table frames from the kernel's own small pool, and fills *fb. Returns NULL
- * on success, else why there is no usable framebuffer. The physmap keeps its WB alias of
- * the same memory; the kernel never touches the framebuffer through it. */
+ * on success, else why there is no usable framebuffer. The physmap does not map the
+ * framebuffer, so this window (and the tour's example page, same type) are its only mappings. */
 const char *fb_init(fb_device *fb, const boot_framebuffer *bfb, const pg_space *ks,
 		    bool pat_wc);
 

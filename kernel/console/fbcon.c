@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "fb.h"
+#include "pat.h"
 #include "font_data.h" /* generated from a packaged PSF console font: scripts/psf2c.py */
 #include "kprintf.h"
 
@@ -296,7 +297,7 @@ static const char *format_name(uint32_t f)
 
 bool fbcon_start(const boot_info *bi, const pg_space *ks)
 {
-	bool wc = fb_pat_init();
+	bool wc = pat_init(pg_pat_value()); /* PG_CACHE_WC means write-combining from here */
 	const char *why = fb_init(&fb, &bi->fb, ks, wc);
 	started = true;
 	if (!why) {
@@ -323,4 +324,9 @@ bool fbcon_start(const boot_info *bi, const pg_space *ks)
 bool fbcon_started(void)
 {
 	return started;
+}
+
+const fb_device *fbcon_device(void)
+{
+	return fb.window_va ? &fb : NULL;
 }

@@ -7,12 +7,17 @@
 #include <stdbool.h>
 
 #include "boot_info.h"
+#include "fb.h"
 #include "paging.h"
 
 /* Sets up the PAT, maps the framebuffer write-combining and clears the screen, then
  * replays what fbcon_write saw before it. Prints its own report lines (fbcon: ...).
  * Returns false, leaving the console off, when there is no usable framebuffer. */
 bool fbcon_start(const boot_info *bi, const pg_space *ks);
+
+/* The framebuffer as the console mapped it (its WC window, or UC without PAT), or NULL
+ * when nothing is mapped: the one mapping through which the kernel reads it back. */
+const fb_device *fbcon_device(void);
 
 /* Appends text to the console. Before fbcon_start it is kept (up to a few KiB) for the
  * replay; without a framebuffer it is dropped. Never reads video memory. */

@@ -56,6 +56,10 @@ check "CR4.PGE set" has '^paging: cr4_pge=1$'
 check "physmap offset" has '^physmap: offset=0x00000a0000000000$'
 check "physmap end" has '^physmap: end=0x00000a[0-9a-f]{10}$'
 check "physmap page size" has '^physmap: page_size=(1G|2M)$'
+check "physmap pages by size" has '^physmap: pages 1G=[0-9]+ 2M=[1-9][0-9]* 4K=[1-9][0-9]*$'
+check "MTRRs and PAT printed" sh -c "grep -Eq '^mtrr: (cap=0x[0-9a-f]{16} def_type=|present=0)' '$log.txt' &&
+	grep -Eq '^pat: value=0x[0-9a-f]{16}\$' '$log.txt'"
+check "memtype audit" has '^memtype: leaves=[1-9][0-9]* mixed_large=0 wb_non_ram=0 type_aliases=0 check=pass$'
 check "page tables per level" sh -c "grep -Eq '^paging: tables_l4=1\$' '$log.txt' &&
 	grep -Eq '^paging: tables_l3=[1-9][0-9]*\$' '$log.txt' &&
 	grep -Eq '^paging: tables_l2=[0-9]+\$' '$log.txt' && grep -Eq '^paging: tables_l1=[1-9][0-9]*\$' '$log.txt'"

@@ -117,13 +117,15 @@ check "normal: page 0 read after unmap faults, resumed" sh -c "
 check "normal: allocator frames overlap nothing in use" sh -c "
 	[ \$(grep -Ec '^frames: overlap name=[a-z-]+ frames=[1-9][0-9]* owned=0 check=pass\$' '$out/normal.txt') -eq 5 ]"
 check "normal: no unexpected exception" hasnt normal '^(exception:|panic:)'
+check "normal: memtype audit passes (one type per page, no mixed large page, no WB non-RAM)" \
+	has normal '^memtype: leaves=[1-9][0-9]* mixed_large=0 wb_non_ram=0 type_aliases=0 check=pass$'
 
 # Self-test mode.
 check "test: cmdline reached the kernel" has test '^cmdline: "test"$'
 check "test: every self-test line passes or skips" sh -c "
 	grep -Eq '^selftest: test=' '$out/test.txt' && ! grep -Eq '^selftest: test=[a-z-]+ result=fail' '$out/test.txt'"
-check "test: TLB, protect, split, exhaustion, audit passed" sh -c "
-	for t in tour tlb-invalidate protect-read-only split-physmap allocator-exhaustion audit guard-page; do
+check "test: TLB, protect, split, exhaustion, audit, memtype passed" sh -c "
+	for t in tour tlb-invalidate protect-read-only split-physmap allocator-exhaustion audit memtype guard-page; do
 		grep -Eq \"^selftest: test=\$t result=pass \" '$out/test.txt' || exit 1
 	done"
 check "test: CPU protection proofs passed" sh -c "
