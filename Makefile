@@ -136,12 +136,13 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T ke
 EFI_CFLAGS := -std=gnu11 -g $(OPT) $(WARN) -ffreestanding -fpic -fshort-wchar -fno-stack-protector \
 	-fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI \
 	-isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -Iefi -Iefi/pure -Ipaging -Ikernel -Icommon -MMD -MP
-EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic -L$(EFI_LIB)
+# -e: efi/entry.S turns SSE on before gnu-efi's _start (which the script names) runs.
+EFI_LDFLAGS := -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic -L$(EFI_LIB) -e stage_entry
 
 KERNEL_SRC := $(foreach d,$(KERNEL_DIRS),$(wildcard $(d)/*.c $(d)/*.S)) $(PAGING_SRC) \
 	$(KERNEL_EXTRA_SRC)
 KERNEL_OBJ := $(addprefix $(BUILD)/kernel/,$(addsuffix .o,$(basename $(KERNEL_SRC))))
-EFI_SRC    := $(wildcard efi/*.c) efi/handoff.S $(PURE_SRC) $(PAGING_SRC)
+EFI_SRC    := $(wildcard efi/*.c) efi/entry.S efi/handoff.S $(PURE_SRC) $(PAGING_SRC)
 EFI_OBJ    := $(addprefix $(BUILD)/efi/,$(addsuffix .o,$(basename $(EFI_SRC)))) \
 	$(BUILD)/efi/kernel_blob.o
 
@@ -233,6 +234,8 @@ help:
 	@echo "make quirks-test    stale map key, late physmap coverage, frame reclaim"
 	@echo "make test-matrix    every hardware configuration (matrix-lean: three of them)"
 	@echo "make image       build/usb.img; make usb DEV=/dev/sdX writes it (checked, asks)"
+	@echo "make run-uboot   boot build/usb.img on U-Boot's UEFI (serial here; Ctrl-A X quits)"
+	@echo "make uboot-test  boot build/usb.img on U-Boot's UEFI and check the report"
 	@echo "make sign KEY= CERT=  Secure Boot signing; make sb-test boots it under OVMF SB"
 	@echo "make deps        install missing Debian/Ubuntu packages (apt-get, sudo)"
 	@echo "make clean       remove $(BUILD)/"
@@ -384,6 +387,17 @@ selftest-test: all
 quirks-test: all
 	@tests/boot/quirks_test.sh
 # end of firmware quirks section
+
+# ---- U-Boot, the second UEFI implementation (issue 10) ---------------------------------------
+#   make run-uboot    $(USB_IMG) as an AHCI disk on U-Boot's UEFI (Debian u-boot-qemu,
+#                     qemu-x86_64/u-boot.rom), default environment and autoboot; serial here
+#   make uboot-test   the same boot, its report checked to kernel: ready (UBOOT_TIMEOUT=240)
+.PHONY: run-uboot uboot-test
+run-uboot: $(USB_IMG)
+	@scripts/qemu-uboot.sh --serial $(USB_IMG)
+uboot-test: $(USB_IMG)
+	@IMG=$(USB_IMG) tests/boot/uboot_test.sh
+# end of U-Boot section
 
 # ---- the learner's path (issue 13) ---------------------------------------------------------
 #   make shell            OVMF's UEFI shell with the ESP as fs0: and nothing booted on its own

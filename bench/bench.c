@@ -78,11 +78,11 @@ static void bump_free(void *ctx, pg_paddr frame)
 
 static pg_frames bump_src = { bump_alloc, bump_free, &tables };
 
-static void space_new(pg_space *s)
+static void space_new(pg_space *s, unsigned levels)
 {
 	tables.next = 0;
 	if (pg_space_init(s, &bump_src, (uint64_t)(uintptr_t)tables.mem - FAKE_BASE, true, true,
-			  52) != PG_OK) {
+			  52, levels) != PG_OK) {
 		fprintf(stderr, "bench: pg_space_init failed\n");
 		exit(1);
 	}
@@ -136,10 +136,10 @@ static double run_bound_chase(void)
 
 /* ---- page tables */
 
-static double run_map_4k(void)
+static double map_4k(unsigned levels)
 {
 	pg_space s;
-	space_new(&s);
+	space_new(&s, levels);
 	double t0 = now_ns();
 	for (uint64_t i = 0; i < PAGES_1G; i++)
 		if (pg_map(&s, pg_va(VA_BASE + i * 4096), pg_pa(PA_BASE + i * 4096), PG_4K, PG_W,
@@ -150,10 +150,10 @@ static double run_map_4k(void)
 	return t;
 }
 
-static double run_map_range_4k(void)
+static double map_range_4k(unsigned levels)
 {
 	pg_space s;
-	space_new(&s);
+	space_new(&s, levels);
 	double t0 = now_ns();
 	must(pg_map_range(&s, pg_va(VA_BASE), pg_pa(PA_BASE), GIB, PG_W, PG_4K), "map_range_4k");
 	double t = (now_ns() - t0) / PAGES_1G;
@@ -161,10 +161,10 @@ static double run_map_range_4k(void)
 	return t;
 }
 
-static double run_map_2m(void)
+static double map_2m(unsigned levels)
 {
 	pg_space s;
-	space_new(&s);
+	space_new(&s, levels);
 	double t0 = now_ns();
 	for (uint64_t i = 0; i < 512; i++)
 		if (pg_map(&s, pg_va(VA_BASE + i * 2 * MIB), pg_pa(PA_BASE + i * 2 * MIB), PG_2M,
@@ -175,11 +175,11 @@ static double run_map_2m(void)
 	return t;
 }
 
-static double run_unmap_range_4k(void)
+static double unmap_range_4k(unsigned levels)
 {
 	pg_space s;
 	uint64_t n = 0;
-	space_new(&s);
+	space_new(&s, levels);
 	must(pg_map_range(&s, pg_va(VA_BASE), pg_pa(PA_BASE), GIB, PG_W, PG_4K), "map_range");
 	double t0 = now_ns();
 	must(pg_unmap_range(&s, pg_va(VA_BASE), GIB, &n), "unmap_range_4k");
@@ -191,17 +191,18 @@ static double run_unmap_range_4k(void)
 }
 
 #define TRANSLATE_N (1u << 21)
-static pg_space tr_space; /* 1 GiB in 4 KiB pages, built once */
+static pg_space tr_spaces[2]; /* 1 GiB in 4 KiB pages, built once: 4 and 5 levels */
 
 /* Each address is computed from the physical address the previous translation gave. */
-static double run_translate_chain(void)
+static double translate_chain(unsigned levels)
 {
+	const pg_space *tr = &tr_spaces[levels - 4];
 	pg_translation t;
 	uint64_t v = 12345;
 	double t0 = now_ns();
 	for (uint64_t i = 0; i < TRANSLATE_N; i++) {
 		uint64_t va = VA_BASE + ((mix(v) >> 46) << 12);
-		if (pg_translate(&tr_space, pg_va(va), &t) != PG_OK)
+		if (pg_translate(tr, pg_va(va), &t) != PG_OK)
 			must(PG_ERR_NOT_MAPPED, "translate_chain");
 		v = t.phys.pa;
 	}
@@ -209,14 +210,15 @@ static double run_translate_chain(void)
 	return (now_ns() - t0) / TRANSLATE_N;
 }
 
-static double run_translate_rand(void)
+static double translate_rand(unsigned levels)
 {
+	const pg_space *tr = &tr_spaces[levels - 4];
 	pg_translation t;
 	uint64_t acc = 0;
 	double t0 = now_ns();
 	for (uint64_t i = 0; i < TRANSLATE_N; i++) {
 		uint64_t va = VA_BASE + ((mix(i + 1) >> 46) << 12);
-		if (pg_translate(&tr_space, pg_va(va), &t) != PG_OK)
+		if (pg_translate(tr, pg_va(va), &t) != PG_OK)
 			must(PG_ERR_NOT_MAPPED, "translate_rand");
 		acc += t.phys.pa;
 	}
@@ -269,6 +271,17 @@ static double frame_pairs(pool *p)
 static double run_frame_pair_1k(void) { return frame_pairs(&pool_1k); }
 static double run_frame_pair_1m(void) { return frame_pairs(&pool_1m); }
 
+/* Every page-table figure in 4 and in 5 levels. */
+#define BOTH_LEVELS(name)						\
+	static double run_##name(void) { return name(4); }		\
+	static double run_##name##_l5(void) { return name(5); }
+BOTH_LEVELS(map_4k)
+BOTH_LEVELS(map_range_4k)
+BOTH_LEVELS(map_2m)
+BOTH_LEVELS(translate_chain)
+BOTH_LEVELS(translate_rand)
+BOTH_LEVELS(unmap_range_4k)
+
 /* ---- output */
 
 enum { B_STORE, B_CHASE, B_FRAME_1K, NO_BOUND = -1 };
@@ -283,16 +296,22 @@ static const struct {
 	[B_CHASE] = { "bound_chase", run_bound_chase, NO_BOUND, 0 },
 	[B_FRAME_1K] = { "frame_pair_1k", run_frame_pair_1k, NO_BOUND, 0 },
 	{ "map_4k", run_map_4k, B_STORE, 12 },
+	{ "map_4k_l5", run_map_4k_l5, B_STORE, 0 },
 	{ "map_range_4k", run_map_range_4k, B_STORE, 2.5 },
+	{ "map_range_4k_l5", run_map_range_4k_l5, B_STORE, 0 },
 	{ "map_2m", run_map_2m, B_STORE, 0 },
+	{ "map_2m_l5", run_map_2m_l5, B_STORE, 0 },
 	{ "translate_chain", run_translate_chain, B_CHASE, 1.5 },
+	{ "translate_chain_l5", run_translate_chain_l5, B_CHASE, 0 },
 	{ "translate_rand", run_translate_rand, B_CHASE, 0 },
+	{ "translate_rand_l5", run_translate_rand_l5, B_CHASE, 0 },
 	{ "unmap_range_4k", run_unmap_range_4k, B_STORE, 3 },
+	{ "unmap_range_4k_l5", run_unmap_range_4k_l5, B_STORE, 0 },
 	{ "frame_pair_1m", run_frame_pair_1m, B_FRAME_1K, 1.5 },
 };
 #define NFIGS (sizeof(figs) / sizeof(figs[0]))
-/* Print order: the rows of the table. */
-static const unsigned order[NFIGS] = { 0, 1, 3, 4, 5, 6, 7, 8, 2, 9 };
+/* Print order: the rows of the table, each 5-level row (_l5) below its 4-level one. */
+static const unsigned order[NFIGS] = { 0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 2, 15 };
 
 int main(void)
 {
@@ -312,13 +331,18 @@ int main(void)
 	for (uint64_t i = 0; i < PAGES_1G; i++)
 		chase_l1[i] = mix(i + 3001);
 	/* the translations run over their own space of 1 GiB in 4 KiB pages */
-	static bump tr_tables;
-	static pg_frames tr_src = { bump_alloc, bump_free, &tr_tables };
-	tr_tables.size = 8 * MIB;
-	tr_tables.mem = big(tr_tables.size);
-	must(pg_space_init(&tr_space, &tr_src, (uint64_t)(uintptr_t)tr_tables.mem - FAKE_BASE,
-			   true, true, 52), "pg_space_init");
-	must(pg_map_range(&tr_space, pg_va(VA_BASE), pg_pa(PA_BASE), GIB, PG_W, PG_4K), "map");
+	static bump tr_tables[2];
+	static pg_frames tr_src[2] = { { bump_alloc, bump_free, &tr_tables[0] },
+				       { bump_alloc, bump_free, &tr_tables[1] } };
+	for (unsigned i = 0; i < 2; i++) {
+		tr_tables[i].size = 8 * MIB;
+		tr_tables[i].mem = big(tr_tables[i].size);
+		must(pg_space_init(&tr_spaces[i], &tr_src[i],
+				   (uint64_t)(uintptr_t)tr_tables[i].mem - FAKE_BASE, true, true, 52,
+				   4 + i), "pg_space_init");
+		must(pg_map_range(&tr_spaces[i], pg_va(VA_BASE), pg_pa(PA_BASE), GIB, PG_W, PG_4K),
+		     "map");
+	}
 	pool_setup(&pool_1k, 1000);
 	pool_setup(&pool_1m, 1000000);
 
@@ -355,6 +379,7 @@ int main(void)
 		       ok ? "held" : "MISSED");
 	}
 	printf(" (%u of %u hold)\n", held, n);
-	pg_space_destroy(&tr_space);
+	pg_space_destroy(&tr_spaces[0]);
+	pg_space_destroy(&tr_spaces[1]);
 	return 0;
 }

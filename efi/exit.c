@@ -137,6 +137,6 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi
 	bi->region_count = (uint32_t)l.count;
 	cover_final_map(sp, &l, bi);
 
-	stage_handoff(sp->space.pml4.pa, BOOT_STACK_TOP, bi->kernel_entry,
+	stage_handoff(sp->space.root.pa, BOOT_STACK_TOP, bi->kernel_entry,
 		      bi->phys_offset + bi_phys);
 }

@@ -38,16 +38,56 @@ EFI_STATUS stage_read_memmap(mem_list *l)
 	return EFI_SUCCESS;
 }
 
-static void framebuffer_facts(boot_framebuffer *fb)
+/* A GOP the kernel can draw on: a current mode with a linear framebuffer. */
+static bool gop_linear(const EFI_GRAPHICS_OUTPUT_PROTOCOL *gop)
+{
+	return gop && gop->Mode && gop->Mode->Info && gop->Mode->FrameBufferBase &&
+	       gop->Mode->Info->PixelFormat != PixelBltOnly;
+}
+
+/* The GOP on the console-out handle, which is the screen the firmware shows its console
+ * on (on a hybrid-graphics laptop the first GOP may drive a screen nobody looks at);
+ * else the first GOP in the handle database. *source says which, and *conout why the
+ * console's was not taken (EDK2's console splitter over two screens has no linear one). */
+static EFI_GRAPHICS_OUTPUT_PROTOCOL *find_gop(const char **source, const char **conout,
+					      EFI_STATUS *st)
 {
 	EFI_GUID gop_guid = EFI_GRAPHICS_OUTPUT_PROTOCOL_GUID;
 	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = NULL;
-	EFI_STATUS st = uefi_call_wrapper(BS->LocateProtocol, 3, &gop_guid, NULL, (void **)&gop);
+	*conout = "none";
+	if (ST->ConsoleOutHandle &&
+	    !EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, ST->ConsoleOutHandle, &gop_guid,
+					 (void **)&gop)) && gop) {
+		*source = "conout";
+		if (gop_linear(gop))
+			return gop;
+		*conout = "not-linear";
+	}
+	gop = NULL;
+	*source = "first";
+	*st = uefi_call_wrapper(BS->LocateProtocol, 3, &gop_guid, NULL, (void **)&gop);
+	return EFI_ERROR(*st) ? NULL : gop;
+}
+
+static void framebuffer_facts(boot_framebuffer *fb)
+{
+	const char *source, *conout;
+	EFI_STATUS st = EFI_SUCCESS;
+	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop = find_gop(&source, &conout, &st);
 	fb->format = BOOT_FB_NONE;
 	if (EFI_ERROR(st) || !gop || !gop->Mode || !gop->Mode->Info) {
+		Print(L"efi: gop source=none conout=%a (%r)\n", conout, st);
 		Print(L"efi: fb none (%r)\n", st);
 		return;
 	}
+	if (source[0] == 'c')
+		Print(L"efi: gop source=conout mode=%d modes=%d %dx%d\n", gop->Mode->Mode,
+		      gop->Mode->MaxMode, gop->Mode->Info->HorizontalResolution,
+		      gop->Mode->Info->VerticalResolution);
+	else
+		Print(L"efi: gop source=first conout=%a mode=%d modes=%d %dx%d\n", conout,
+		      gop->Mode->Mode, gop->Mode->MaxMode, gop->Mode->Info->HorizontalResolution,
+		      gop->Mode->Info->VerticalResolution);
 	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info = gop->Mode->Info;
 	if (info->PixelFormat == PixelBltOnly) {
 		Print(L"efi: fb blt-only, no linear framebuffer\n");

@@ -147,6 +147,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		return st;
 	sp.physmap = opt.physmap;
 	Print(L"efi: kernel.efi (UEFI stage) starting\n");
+	Print(L"efi: entry cr0=0x%016lx cr4=0x%016lx osfxsr_found=%d (SSE on since entry.S)\n",
+	      stage_entry_cr0, stage_entry_cr4, (int)((stage_entry_cr4 & CR4_OSFXSR) != 0));
 	stage_print_image_base(image); /* for gdb: make debug says how to use it */
 	st = stage_alloc((sizeof(boot_info) + 4095) / 4096, MEM_BOOT_INFO, L"boot info", &bi_phys);
 	if (EFI_ERROR(st))

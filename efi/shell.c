@@ -4,8 +4,11 @@
  * print is formatted by efi/pure/report.c; what they accept is efi/pure/args.c. */
 #include "shell.h"
 
+#include <efishellintf.h>
+
 #include "addrs.h"
 #include "args.h"
+#include "loadopt.h"
 #include "memmap.h"
 #include "report.h"
 
@@ -138,23 +141,36 @@ static uint64_t phys_top(const facts *f)
 
 static char arg_text[ARG_BYTES];
 static const char *arg_v[MAX_ARGS];
+/* Why the line did not become words: the shell's and the prompt's lines refuse with it,
+ * firmware load options are ignored with it. */
+static char word_error[ARGS_ERROR_MAX];
+
+static EFI_STATUS word_fail(const char *why, int which)
+{
+	fmt_line l;
+	fmt_init(&l, word_error, sizeof(word_error));
+	if (which > 0) {
+		fmt_str(&l, "argument ");
+		fmt_dec(&l, (uint64_t)which);
+		fmt_char(&l, ' ');
+	}
+	fmt_str(&l, why);
+	return EFI_INVALID_PARAMETER;
+}
 static bool shell_started; /* the EFI shell started this image (it gave us argv) */
 
 /* Appends one CHAR16 word as ASCII. Printable ASCII only: anything else could not be
- * typed back and is refused with its position. */
+ * typed back and is refused with its position (in word_error). */
 static EFI_STATUS add_word(const CHAR16 *w, UINTN len, int *argc, UINTN *used, int which)
 {
-	if (*argc == MAX_ARGS || *used + len + 1 > ARG_BYTES) {
-		Print(L"kernel.efi: error: command line too long (at most %d words, %d bytes)\n",
-		      MAX_ARGS, ARG_BYTES - MAX_ARGS);
-		return EFI_INVALID_PARAMETER;
-	}
+	if (*argc == MAX_ARGS || *used + len + 1 > ARG_BYTES)
+		return word_fail("makes the command line too long (at most 48 words, 976 bytes)",
+				 which);
+	_Static_assert(MAX_ARGS == 48 && ARG_BYTES - MAX_ARGS == 976, "the text above");
 	arg_v[(*argc)++] = &arg_text[*used];
 	for (UINTN i = 0; i < len; i++) {
-		if (w[i] < 0x20 || w[i] > 0x7e) {
-			Print(L"kernel.efi: error: argument %d is not printable ASCII\n", which);
-			return EFI_INVALID_PARAMETER;
-		}
+		if (w[i] < 0x20 || w[i] > 0x7e)
+			return word_fail("is not printable ASCII", which);
 		arg_text[(*used)++] = (char)w[i];
 	}
 	arg_text[(*used)++] = '\0';
@@ -206,34 +222,59 @@ static bool ends_with_efi(const char *w)
 	return n >= 4 && fmt_streq_nocase(w + n - 4, ".efi");
 }
 
-/* Fills arg_v from the shell (argv[1..]) or else the load options (where a leading
- * word ending in .efi is the program's own path). *from_shell is false when neither
- * gave anything, which is when the start-up prompt is offered. */
+/* Whether an EFI shell started this image: it puts its parameters protocol (UEFI Shell 2)
+ * or its older interface protocol on the image handle. gnu-efi's GetShellArgcArgv cannot
+ * say: without either it splits the load options itself. */
+static bool started_by_shell(EFI_HANDLE image)
+{
+	EFI_GUID old_shell = SHELL_INTERFACE_PROTOCOL_GUID;
+	void *p = NULL;
+	return !EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image,
+					    &ShellParametersProtocolGuid, &p)) ||
+	       !EFI_ERROR(uefi_call_wrapper(BS->HandleProtocol, 3, image, &old_shell, &p));
+}
+
+/* Fills arg_v from the shell (argv[1..]; *from_shell) or else the load options (where
+ * a leading word ending in .efi is the program's own path). An error (reason in
+ * word_error) means the line did not become words. */
 static EFI_STATUS read_command_line(EFI_HANDLE image, const facts *f, int *argc,
-				    bool *have_line)
+				    bool *from_shell)
 {
 	CHAR16 **argv = NULL;
-	INTN n = GetShellArgcArgv(image, &argv);
+	INTN n = 0;
 	UINTN used = 0;
 	EFI_STATUS st = EFI_SUCCESS;
 
 	*argc = 0;
-	*have_line = shell_started = n >= 1;
+	*from_shell = shell_started = started_by_shell(image);
+	if (*from_shell)
+		n = GetShellArgcArgv(image, &argv);
 	for (INTN i = 1; i < n && !EFI_ERROR(st); i++)
 		st = add_word(argv[i], StrLen(argv[i]), argc, &used, (int)i);
-	if (n >= 1 || EFI_ERROR(st) || !f->li)
+	if (*from_shell || !f->li || !f->li->LoadOptions || f->li->LoadOptionsSize == 0)
 		return st;
 	const CHAR16 *opt = f->li->LoadOptions;
 	if (!options_are_text(opt, f->li->LoadOptionsSize))
-		return EFI_SUCCESS;
+		return word_fail("load options are not UTF-16 text", 0);
 	st = split_line(opt, f->li->LoadOptionsSize / sizeof(CHAR16), argc, &used);
 	if (!EFI_ERROR(st) && *argc > 0 && ends_with_efi(arg_v[0])) {
 		for (int i = 1; i < *argc; i++)
 			arg_v[i - 1] = arg_v[i];
 		(*argc)--;
 	}
-	*have_line = *argc > 0;
 	return st;
+}
+
+/* The one line a firmware-started boot prints for load options it does not obey. */
+static void report_ignored(const facts *f, const char *why)
+{
+	char buf[REPORT_LINE_MAX];
+	fmt_line l = line_start(buf, sizeof(buf), "efi");
+	fmt_str(&l, "load options ignored: ");
+	loadopt_quote(&l, (const uint16_t *)f->li->LoadOptions, f->li->LoadOptionsSize);
+	fmt_str(&l, " why=");
+	fmt_word(&l, why);
+	Print(L"%a\n", buf);
 }
 
 /* ------------------------------------------------------------------ commands */
@@ -374,7 +415,8 @@ static EFI_STATUS cmd_current(pager *p, const args_result *a, const facts *f)
 		return EFI_UNSUPPORTED;
 	}
 	pg_space s = {
-		.pml4 = pg_pa(cr3 & 0x000ffffffffff000ull),
+		.root = pg_pa(cr3 & 0x000ffffffffff000ull),
+		.levels = 4,
 		.phys_offset = 0,
 		.has_nx = (efer & EFER_NXE) != 0,
 		.has_1g = f->has_1g,
@@ -444,17 +486,6 @@ static void usage_to_console(void *ctx, const char *line)
 {
 	(void)ctx;
 	Print(L"%a\n", line);
-}
-
-/* Parses arg_v; on wrong input prints the reason and the usage. */
-static EFI_STATUS parse(int argc, const facts *f, args_result *a)
-{
-	args_env env = { f->has_1g, phys_top(f) };
-	if (args_parse(argc, arg_v, &env, a))
-		return EFI_SUCCESS;
-	Print(L"kernel.efi: error: %a\n", a->error);
-	args_usage(usage_to_console, NULL);
-	return EFI_INVALID_PARAMETER;
 }
 
 static void boot_settings(const args_result *a, const facts *f, shell_boot *opt)
@@ -529,8 +560,10 @@ static EFI_STATUS prompt_loop(const facts *f, shell_boot *opt, bool *boot, bool 
 		UINTN n = read_line(line, sizeof(line) / sizeof(line[0]));
 		if (n == 0)
 			continue;
-		if (EFI_ERROR(split_line(line, n, &argc, &used)))
+		if (EFI_ERROR(split_line(line, n, &argc, &used))) {
+			Print(L"kernel.efi: error: %a (help lists the commands)\n", word_error);
 			continue;
+		}
 		addrs_drop_bad(&argc, arg_v, usage_to_console, NULL);
 		if (is_exit(argc)) {
 			Print(L"efi: inspect: exit, back to the %s\n", from_shell ? L"shell" : L"firmware");
@@ -556,31 +589,41 @@ EFI_STATUS shell_main(EFI_HANDLE image, shell_boot *opt, bool *boot)
 	facts f;
 	args_result a;
 	int argc;
-	bool have_line;
+	bool from_shell;
 	EFI_STATUS st;
 
 	*boot = false;
 	read_facts(image, &f);
-	if (EFI_ERROR((st = read_command_line(image, &f, &argc, &have_line)))) {
-		args_usage(usage_to_console, NULL);
-		return st;
+	st = read_command_line(image, &f, &argc, &from_shell);
+	/* `inspect` (typed in the shell or a boot option's load options): the prompt now. */
+	if (!EFI_ERROR(st) && argc == 1 && fmt_streq_nocase(arg_v[0], "inspect")) {
+		boot_settings(&(args_result){ .cmd = ARGS_BOOT }, &f, opt);
+		return prompt_loop(&f, opt, boot, from_shell);
 	}
-	if (!have_line) {
+	/* A translate list keeps its good addresses; the bad ones are reported and dropped. */
+	int dropped = EFI_ERROR(st) ? 0 : addrs_drop_bad(&argc, arg_v, usage_to_console, NULL);
+	args_env env = { f.has_1g, phys_top(&f) };
+	bool parsed = !EFI_ERROR(st) && args_parse(argc, arg_v, &env, &a);
+	const char *why = EFI_ERROR(st) ? word_error : a.error;
+	switch (loadopt_decide(from_shell, !EFI_ERROR(st), argc, parsed)) {
+	case LOADOPT_IGNORE:
+		report_ignored(&f, why);
+		/* fall through - the boot goes on as if there were no options */
+	case LOADOPT_NONE:
 		boot_settings(&(args_result){ .cmd = ARGS_BOOT }, &f, opt);
 		*boot = true;
 		if (!key_pressed())
 			return EFI_SUCCESS;
 		Print(L"efi: a key was pressed: inspect before boot\n");
 		return prompt_loop(&f, opt, boot, false);
+	case LOADOPT_RUN:
+		break;
 	}
-	/* `inspect` (typed in the shell or a boot option's load options): the prompt now. */
-	if (argc == 1 && fmt_streq_nocase(arg_v[0], "inspect")) {
-		boot_settings(&(args_result){ .cmd = ARGS_BOOT }, &f, opt);
-		return prompt_loop(&f, opt, boot, shell_started);
+	if (!parsed) {
+		Print(L"kernel.efi: error: %a\n", why);
+		args_usage(usage_to_console, NULL);
+		return EFI_INVALID_PARAMETER;
 	}
-	int dropped = addrs_drop_bad(&argc, arg_v, usage_to_console, NULL);
-	if (EFI_ERROR((st = parse(argc, &f, &a))))
-		return st;
 	if (a.cmd != ARGS_BOOT) {
 		st = run(&a, &f);
 		return dropped && !EFI_ERROR(st) ? EFI_INVALID_PARAMETER : st; /* scripts see it */

@@ -170,7 +170,7 @@ EFI_STATUS stage_build_space(stage_space *st, const stage_cpu *cpu, const mem_li
 {
 	EFI_STATUS s;
 	pg_err e = pg_space_init(&st->space, stage_table_frames(), 0, cpu->nx, cpu->gb_pages,
-				 cpu->phys_bits);
+				 cpu->phys_bits, 4);
 	if (e != PG_OK) {
 		Print(L"efi: error: new PML4: %a\n", pg_strerror(e));
 		return EFI_OUT_OF_RESOURCES;
@@ -179,8 +179,11 @@ EFI_STATUS stage_build_space(stage_space *st, const stage_cpu *cpu, const mem_li
 	    EFI_ERROR((s = load_kernel(st, kernel, kernel_size, bi))) ||
 	    EFI_ERROR((s = map_stack(st, bi))) || EFI_ERROR((s = map_handoff(st, bi))))
 		return s;
-	bi->pml4 = st->space.pml4.pa;
-	pg_count_tables(&st->space, bi->table_counts);
+	uint64_t counts[5];
+	bi->pml4 = st->space.root.pa;
+	pg_count_tables(&st->space, counts);
+	for (unsigned i = 0; i < 4; i++) /* the kernel's tables have 4 levels */
+		bi->table_counts[i] = counts[i];
 	bi->table_frames_reserved = stage_table_frames_reserved();
 	Print(L"efi: tables pml4=0x%016lx l4=%ld l3=%ld l2=%ld l1=%ld reserved=%ld\n", bi->pml4,
 	      bi->table_counts[3], bi->table_counts[2], bi->table_counts[1], bi->table_counts[0],

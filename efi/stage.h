@@ -116,6 +116,9 @@ extern char stage_handoff_page[];
 void stage_handoff(uint64_t pml4, uint64_t stack_top, uint64_t entry, uint64_t boot_info_va)
 	__attribute__((noreturn));
 
+/* ---- entry.S: the image's entry, SSE on before anything compiled runs */
+extern uint64_t stage_entry_cr0, stage_entry_cr4;   /* as the firmware left them */
+
 /* ---- kernel_blob.S: the kernel ELF, embedded at build time */
 extern const uint8_t stage_kernel_elf[];
 extern const uint8_t stage_kernel_elf_end[];

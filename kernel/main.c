@@ -76,7 +76,7 @@ static uint64_t tsc_us(const boot_info *bi, uint64_t ticks)
 
 static void report_paging(const boot_info *bi)
 {
-	uint64_t counts[4];
+	uint64_t counts[5];
 	kprintf("physmap: offset=%p\n", (void *)bi->phys_offset);
 	kprintf("physmap: end=%p\n", (void *)bi->physmap_end);
 	kprintf("physmap: page_size=%s\n", bi->physmap_page_shift == 30 ? "1G" : "2M");

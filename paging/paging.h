@@ -11,14 +11,14 @@
 /* Errors. Every call returns one; a call that fails changes nothing. */
 typedef enum {
 	PG_OK = 0,
-	PG_ERR_NOT_CANONICAL,   /* virtual address is not sign-extended from bit 47 */
+	PG_ERR_NOT_CANONICAL,   /* virtual address not sign-extended from bit 47 (57 in 5 levels) */
 	PG_ERR_NOT_ALIGNED,     /* address or length not a multiple of the page size */
 	PG_ERR_ALREADY_MAPPED,  /* a leaf already maps (part of) the range */
 	PG_ERR_HUGE_PAGE,       /* a huge page is in the way of the operation */
 	PG_ERR_NO_FRAMES,       /* the frame source ran dry */
 	PG_ERR_NOT_MAPPED,      /* nothing maps the address */
 	PG_ERR_BAD_FRAME,       /* physical address beyond the CPU's width or misaligned */
-	PG_ERR_BAD_ARG,         /* zero length, overflow, unknown flag or size, NULL */
+	PG_ERR_BAD_ARG,         /* zero length, overflow, unknown flag or size, NULL or empty handle */
 	PG_ERR_UNSUPPORTED,     /* e.g. 1 GiB pages on a CPU without them */
 	PG_ERR_DOUBLE_FREE,     /* frame allocator: the frame is already free */
 	PG_ERR_NOT_OWNED,       /* frame allocator: the frame is not one it manages */
@@ -36,12 +36,14 @@ static inline pg_vaddr pg_va(uint64_t a) { pg_vaddr v = { a }; return v; }
 typedef enum { PG_4K = 0, PG_2M = 1, PG_1G = 2 } pg_size;
 #define PG_SIZE_COUNT 3
 
-/* Level numbering follows the hardware: 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT. */
+/* Level numbering follows the hardware: 5 = PML5, 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT.
+ * Leaves exist at levels 1..3 only (no 512 GiB pages). */
 static inline unsigned pg_size_shift(pg_size s) { return 12u + 9u * (unsigned)s; }
 static inline uint64_t pg_size_bytes(pg_size s) { return 1ull << pg_size_shift(s); }
 static inline unsigned pg_size_level(pg_size s) { return 1u + (unsigned)s; }
 const char *pg_size_name(pg_size s); /* "4K", "2M", "1G" */
 
+/* Canonical in 4-level paging (48 bits). pg_space_canonical() follows a handle's width. */
 static inline bool pg_is_canonical(uint64_t va)
 {
 	uint64_t top = va >> 47;
@@ -67,7 +69,9 @@ static inline bool pg_is_canonical(uint64_t va)
 uint64_t pg_pat_value(void);
 
 /* Where page-table frames come from. alloc returns false when none is left; the
- * frame need not be zeroed (the library zeroes what it uses). free may be NULL:
+ * frame need not be zeroed (the library zeroes what it uses). A frame alloc gets wrong
+ * (misaligned, beyond phys_bits) fails the call with PG_ERR_BAD_FRAME and goes back
+ * through free exactly as it came, with the frames taken before it. free may be NULL:
  * then tables that become empty stay linked, except where a huge leaf replaces a
  * subtree of empty tables: those frames are then abandoned, since nothing can take
  * them back. */
@@ -83,7 +87,8 @@ typedef void (*pg_flush_fn)(void *ctx, pg_vaddr start, uint64_t length);
 
 /* The address-space handle. Every table access goes through pg_table(). */
 typedef struct {
-	pg_paddr pml4;
+	pg_paddr root;          /* the top table: PML4 (levels 4) or PML5 (levels 5) */
+	unsigned levels;        /* 4 (48-bit addresses) or 5 (57-bit, CR4.LA57) */
 	uint64_t phys_offset;   /* pointer = phys + phys_offset (mod 2^64) */
 	bool has_nx;            /* EFER.NXE usable: set XD on non-executable leaves */
 	bool has_1g;            /* CPUID 8000_0001h:EDX[26] */
@@ -92,12 +97,13 @@ typedef struct {
 	pg_flush_fn flush;      /* may be NULL */
 	void *flush_ctx;
 	/* Private: the level-1 table pg_map last walked to, a software copy of the CPU's
-	 * paging-structure caches so that mapping page after page skips the walk. Every
-	 * operation through this handle that unlinks a table empties it, and a hit is
-	 * checked against the level-2 entry it came from. Zero is empty, so build handles
-	 * with pg_space_init/pg_space_attach (or zero them) and share them by pointer. */
+	 * paging-structure caches so that mapping page after page skips the walk. A hit
+	 * needs the same top table, the level-2 entry it came from unchanged, and no table
+	 * unlinked since by any handle in the program (a count pt.c keeps, so that a second
+	 * handle, a copy or a re-attach on the same tables cannot leave it stale). */
 	uint64_t walk_key;      /* (va >> 21) + 1 of the cached 2 MiB region, 0 = empty */
-	uint64_t walk_pml4;     /* the PML4 it was walked from */
+	uint64_t walk_gen;      /* the unlink count when cached */
+	uint64_t walk_root;     /* the top table it was walked from */
 	uint64_t *walk_l2e;     /* the level-2 entry that points at the table */
 	uint64_t walk_l2v;      /* that entry's value when cached */
 	uint64_t *walk_table;   /* the table itself, through phys_offset */
@@ -108,17 +114,28 @@ static inline uint64_t *pg_table(const pg_space *s, pg_paddr table)
 	return (uint64_t *)(uintptr_t)(table.pa + s->phys_offset);
 }
 
-/* Sets up a handle over a fresh, zeroed PML4 taken from frames. */
+/* Whether va is sign-extended from the top bit of the handle's width (47 or 56). */
+static inline bool pg_space_canonical(const pg_space *s, uint64_t va)
+{
+	unsigned sh = 64 - (12 + 9 * s->levels);
+	return (uint64_t)((int64_t)(va << sh) >> sh) == va;
+}
+
+/* Sets up a handle over a fresh, zeroed top table taken from frames. levels is 4 or 5
+ * (anything else: PG_ERR_BAD_ARG). */
 pg_err pg_space_init(pg_space *s, pg_frames *frames, uint64_t phys_offset,
-		     bool has_nx, bool has_1g, unsigned phys_bits);
+		     bool has_nx, bool has_1g, unsigned phys_bits, unsigned levels);
 
 /* Sets up a handle over tables that already exist (the kernel adopting what the EFI
- * stage built, or the firmware's tables for reading). frames may be NULL. */
-pg_err pg_space_attach(pg_space *s, pg_paddr pml4, pg_frames *frames, uint64_t phys_offset,
-		       bool has_nx, bool has_1g, unsigned phys_bits);
+ * stage built, or the firmware's tables for reading); root is their PML4 or PML5 as
+ * levels says. frames may be NULL. */
+pg_err pg_space_attach(pg_space *s, pg_paddr root, pg_frames *frames, uint64_t phys_offset,
+		       bool has_nx, bool has_1g, unsigned phys_bits, unsigned levels);
 
 /* Gives back every table frame of the lower and upper halves that the handle owns,
- * including the PML4. Leaves' frames are the caller's and are not touched. */
+ * including the top table (wherever it is, physical page 0 too). Leaves' frames are the
+ * caller's and are not touched. The handle is left empty (levels 0): destroying it
+ * again, or a zeroed handle, does nothing. */
 void pg_space_destroy(pg_space *s);
 
 /* The result of a walk: what translate saw at each level it visited. */
@@ -127,9 +144,9 @@ typedef struct {
 	pg_size size;           /* page size of the leaf */
 	unsigned flags;         /* effective PG_* flags: W and U only if every level allows,
 				   X unless some level sets XD (always X without NX) */
-	unsigned levels;        /* how many levels were read: 1..4 */
-	unsigned stop_level;    /* PG_ERR_NOT_MAPPED: the level (4..1) whose entry is empty */
-	struct { unsigned index; uint64_t entry; } walk[4]; /* walk[0] = level 4, ... */
+	unsigned levels;        /* how many levels were read: 1..5 */
+	unsigned stop_level;    /* PG_ERR_NOT_MAPPED: the level (5..1) whose entry is empty */
+	struct { unsigned index; uint64_t entry; } walk[5]; /* walk[0] = the top level, ... */
 } pg_translation;
 
 /* Walks the tables for va. PG_ERR_NOT_CANONICAL, PG_ERR_NOT_MAPPED (stop_level and the
@@ -168,7 +185,10 @@ pg_err pg_unmap_range(pg_space *s, pg_vaddr virt, uint64_t length, uint64_t *pag
 /* Sets the flags of every leaf inside [virt, virt+length). Every page of the range must
  * be mapped (else PG_ERR_NOT_MAPPED) and no huge page may cross either end (HUGE_PAGE);
  * the first problem in address order wins. Argument errors as pg_unmap_range, then
- * BAD_ARG for unknown flags. Frames and the accessed/dirty bits are kept. */
+ * BAD_ARG for unknown flags. It rewrites what PG_* flags express (W, U, G, the cache
+ * type's PWT/PCD/PAT, XD) and keeps the rest of each leaf: its frame, accessed and dirty
+ * (bits 5, 6), the software-available bits 9-11 and 52-58 and the protection key
+ * (bits 59-62), as pg_split does. */
 pg_err pg_protect(pg_space *s, pg_vaddr virt, uint64_t length, unsigned flags);
 
 /* Replaces the huge leaf (2 MiB or 1 GiB) that starts at page with a table of 512 leaves
@@ -192,7 +212,8 @@ typedef struct {
 typedef bool (*pg_walk_fn)(void *ctx, const pg_range *r);
 pg_err pg_walk(const pg_space *s, pg_vaddr virt, uint64_t length, pg_walk_fn fn, void *ctx);
 
-/* Counts table frames per level (index 0 = level 1 ... 3 = level 4) reachable from the PML4. */
-void pg_count_tables(const pg_space *s, uint64_t counts[4]);
+/* Counts table frames per level (index 0 = level 1 ... 4 = level 5) reachable from the
+ * top table; counts[4] is 0 in 4-level mode. */
+void pg_count_tables(const pg_space *s, uint64_t counts[5]);
 
 #endif

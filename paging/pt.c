@@ -1,4 +1,4 @@
-/* pt.c - the x86_64 4-level page-table engine: translate, map, map_range, unmap,
+/* pt.c - the x86_64 4- and 5-level page-table engine: translate, map, map_range, unmap,
  * unmap_range, protect, split and the merging leaf walker. Freestanding; every table
  * is reached through pg_table(), and every operation that can fail checks first and
  * writes second, so a failure leaves the tables exactly as they were. */
@@ -6,15 +6,17 @@
 #include "pte.h"
 
 /*
- * A 48-bit virtual address splits into four 9-bit table indices and a 12-bit offset:
+ * A 48-bit virtual address splits into four 9-bit table indices and a 12-bit offset;
+ * with 5 levels (CR4.LA57) a fifth index sits above them and addresses have 57 bits:
  *
- *   47      39 38      30 29      21 20      12 11         0
- *   | L4 idx  | L3 idx   | L2 idx   | L1 idx   |  offset    |
+ *   56      48 47      39 38      30 29      21 20      12 11         0
+ *   | L5 idx  | L4 idx  | L3 idx   | L2 idx   | L1 idx   |  offset    |
  *
  * Level L's index starts at bit 3 + 9L, and one entry of level L spans 2^(3+9L) bytes
- * (512 GiB, 1 GiB, 2 MiB, 4 KiB). Bits 63..48 copy bit 47 (canonical form).
- * Ranges are carried as inclusive [first, last] so that the top of memory never
- * overflows.
+ * (256 TiB, 512 GiB, 1 GiB, 2 MiB, 4 KiB). The bits above the width copy its top bit
+ * (canonical form). Walks start at s->levels; the code below that only says "level"
+ * works for either. Ranges are carried as inclusive [first, last] so that the top of
+ * memory never overflows.
  */
 #define NONE (~0ull)
 
@@ -24,19 +26,30 @@ static inline unsigned index_of(uint64_t va, unsigned level)
 {
 	return (unsigned)(va >> shift_of(level)) & 511;
 }
-static inline uint64_t canon(uint64_t va) { return (uint64_t)((int64_t)(va << 16) >> 16); }
-static inline uint64_t entry_va(uint64_t base, unsigned i, unsigned level)
+/* va sign-extended from the top bit of the handle's width. */
+static inline uint64_t canon(const pg_space *s, uint64_t va)
 {
-	return canon(base + ((uint64_t)i << shift_of(level)));
+	unsigned sh = 64 - shift_of(s->levels + 1);
+	return (uint64_t)((int64_t)(va << sh) >> sh);
+}
+static inline uint64_t entry_va(const pg_space *s, uint64_t base, unsigned i, unsigned level)
+{
+	return canon(s, base + ((uint64_t)i << shift_of(level)));
 }
 static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 static inline uint64_t *tab(const pg_space *s, uint64_t phys) { return pg_table(s, pg_pa(phys)); }
 static inline bool present(uint64_t e) { return e & PTE_P; }
+/* Levels 4 and 5 have no leaves: bit 7 is reserved there. */
 static inline bool is_leaf(uint64_t e, unsigned level)
 {
 	return level == 1 || (level < 4 && (e & PTE_PS));
+}
+/* [va, last] lies in one half of the address space and both ends are canonical. */
+static inline bool canonical_range(const pg_space *s, uint64_t va, uint64_t last)
+{
+	return pg_space_canonical(s, va) && pg_space_canonical(s, last) && (va >> 63) == (last >> 63);
 }
 static inline uint64_t leaf_addr(uint64_t e, unsigned level)
 {
@@ -152,20 +165,31 @@ static unsigned effective(const pg_space *s, uint64_t e, unsigned level, rights 
 
 /* ------------------------------------------------------------------ frames */
 
+/* Counts every unlinking of table frames (given back or abandoned) by any handle in
+ * this program. A walk cache entry is good only while the count it saw is current, so
+ * tables unlinked through another handle on the same tables - whose frames may come
+ * back in the same roles, with the same entry values - can never be written through a
+ * stale cache. Plain, not atomic: like the tables, one CPU at a time. */
+static uint64_t unlink_count = 1;
+
 static void release(pg_space *s, uint64_t list);
 
 /* Takes n frames from the source, all or none, chained through their first word.
- * A frame the source gets wrong (misaligned, beyond phys_bits) is refused, not used. */
+ * A frame the source gets wrong (misaligned, beyond phys_bits) is refused, not used,
+ * and handed back to the source as it came, with the others: no frame is kept. */
 static pg_err reserve(pg_space *s, uint64_t n, uint64_t *list)
 {
 	*list = NONE;
 	for (uint64_t i = 0; i < n; i++) {
 		pg_paddr f;
 		pg_err err = PG_OK;
-		if (!s->frames || !s->frames->alloc(s->frames->ctx, &f))
+		if (!s->frames || !s->frames->alloc(s->frames->ctx, &f)) {
 			err = PG_ERR_NO_FRAMES;
-		else if ((f.pa & 4095) || (f.pa >> s->phys_bits))
+		} else if ((f.pa & 4095) || (f.pa >> s->phys_bits)) {
 			err = PG_ERR_BAD_FRAME;
+			if (s->frames->free)
+				s->frames->free(s->frames->ctx, f);
+		}
 		if (err != PG_OK) {
 			release(s, *list);
 			*list = NONE;
@@ -181,8 +205,10 @@ static pg_err reserve(pg_space *s, uint64_t n, uint64_t *list)
  * chain holds unlinked tables, so the walk cache may point into one: empty it. */
 static void release(pg_space *s, uint64_t list)
 {
-	if (list != NONE)
+	if (list != NONE) {
 		s->walk_key = 0;
+		unlink_count++;
+	}
 	while (list != NONE) {
 		uint64_t next = *tab(s, list);
 		if (s->frames && s->frames->free)
@@ -238,30 +264,32 @@ static void flush(const pg_space *s, uint64_t va, uint64_t length)
 
 /* ------------------------------------------------------------------ space */
 
-pg_err pg_space_attach(pg_space *s, pg_paddr pml4, pg_frames *frames, uint64_t phys_offset,
-		       bool has_nx, bool has_1g, unsigned phys_bits)
+pg_err pg_space_attach(pg_space *s, pg_paddr root, pg_frames *frames, uint64_t phys_offset,
+		       bool has_nx, bool has_1g, unsigned phys_bits, unsigned levels)
 {
-	if (!s || (pml4.pa & 4095) || phys_bits < 32 || phys_bits > 52 ||
-	    (pml4.pa >> phys_bits) || (frames && !frames->alloc))
+	if (!s || (root.pa & 4095) || phys_bits < 32 || phys_bits > 52 ||
+	    (root.pa >> phys_bits) || (frames && !frames->alloc) || (levels != 4 && levels != 5))
 		return PG_ERR_BAD_ARG;
-	pg_space n = { .pml4 = pml4, .phys_offset = phys_offset, .has_nx = has_nx,
-		       .has_1g = has_1g, .phys_bits = phys_bits, .frames = frames };
+	pg_space n = { .root = root, .levels = levels, .phys_offset = phys_offset,
+		       .has_nx = has_nx, .has_1g = has_1g, .phys_bits = phys_bits,
+		       .frames = frames };
 	*s = n;
 	return PG_OK;
 }
 
 pg_err pg_space_init(pg_space *s, pg_frames *frames, uint64_t phys_offset,
-		     bool has_nx, bool has_1g, unsigned phys_bits)
+		     bool has_nx, bool has_1g, unsigned phys_bits, unsigned levels)
 {
 	uint64_t list;
-	if (!s || !frames || !frames->alloc || phys_bits < 32 || phys_bits > 52)
+	if (!s || !frames || !frames->alloc || phys_bits < 32 || phys_bits > 52 ||
+	    (levels != 4 && levels != 5))
 		return PG_ERR_BAD_ARG;
-	pg_space n = { .phys_offset = phys_offset, .has_nx = has_nx, .has_1g = has_1g,
-		       .phys_bits = phys_bits, .frames = frames };
+	pg_space n = { .levels = levels, .phys_offset = phys_offset, .has_nx = has_nx,
+		       .has_1g = has_1g, .phys_bits = phys_bits, .frames = frames };
 	pg_err e = reserve(&n, 1, &list);
 	if (e != PG_OK)
 		return e;
-	n.pml4 = pg_pa(list);
+	n.root = pg_pa(list);
 	zero_table(tab(&n, list));
 	*s = n;
 	return PG_OK;
@@ -278,16 +306,20 @@ static void destroy_tables(pg_space *s, uint64_t phys, unsigned level)
 		s->frames->free(s->frames->ctx, pg_pa(phys));
 }
 
+/* levels == 0 marks a handle without tables (zeroed, or destroyed): physical page 0
+ * is a valid table frame, so the root address cannot say it. */
 void pg_space_destroy(pg_space *s)
 {
-	if (!s || s->pml4.pa == 0)
+	if (!s || s->levels == 0)
 		return;
-	destroy_tables(s, s->pml4.pa, 4);
-	s->pml4 = pg_pa(0);
+	destroy_tables(s, s->root.pa, s->levels);
+	s->root = pg_pa(0);
+	s->levels = 0;
 	s->walk_key = 0;
+	unlink_count++;
 }
 
-static void count_tables(const pg_space *s, uint64_t phys, unsigned level, uint64_t counts[4])
+static void count_tables(const pg_space *s, uint64_t phys, unsigned level, uint64_t counts[5])
 {
 	const uint64_t *t = tab(s, phys);
 	counts[level - 1]++;
@@ -297,36 +329,42 @@ static void count_tables(const pg_space *s, uint64_t phys, unsigned level, uint6
 				count_tables(s, t[i] & PTE_ADDR, level - 1, counts);
 }
 
-void pg_count_tables(const pg_space *s, uint64_t counts[4])
+void pg_count_tables(const pg_space *s, uint64_t counts[5])
 {
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < 5; i++)
 		counts[i] = 0;
-	count_tables(s, s->pml4.pa, 4, counts);
+	count_tables(s, s->root.pa, s->levels, counts);
 }
 
 /* ------------------------------------------------------------------ translate */
 
-pg_err pg_translate(const pg_space *s, pg_vaddr vaddr, pg_translation *out)
+/* pg_translate's walk with the top level known at compile time, so that it unrolls:
+ * a 4-level walk costs what it did before 5 levels existed. */
+static inline __attribute__((always_inline)) pg_err translate_from(const pg_space *s,
+								   uint64_t va,
+								   pg_translation *out,
+								   const unsigned top)
 {
-	uint64_t va = vaddr.va, table = s->pml4.pa;
+	uint64_t table = s->root.pa;
 	uint64_t all = ~0ull, any = 0; /* AND and OR of the entries above the leaf */
-	if (!pg_is_canonical(va))
+	unsigned sh = 64 - shift_of(top + 1);
+	if ((uint64_t)((int64_t)(va << sh) >> sh) != va)
 		return PG_ERR_NOT_CANONICAL;
 	/* Only load -> mask -> add is on the dependent path; the rest runs beside it. */
-#pragma GCC unroll 4
-	for (unsigned level = 4; level >= 1; level--) {
+#pragma GCC unroll 5
+	for (unsigned level = top; level >= 1; level--) {
 		unsigned i = index_of(va, level);
 		uint64_t e = tab(s, table)[i];
-		out->walk[4 - level].index = i;
-		out->walk[4 - level].entry = e;
+		out->walk[top - level].index = i;
+		out->walk[top - level].entry = e;
 		if (!present(e)) {
-			out->levels = 5 - level;
+			out->levels = top + 1 - level;
 			out->stop_level = level;
 			return PG_ERR_NOT_MAPPED;
 		}
 		if (is_leaf(e, level)) {
 			rights r = { (all & PTE_W) != 0, (all & PTE_U) != 0, (any & PTE_XD) != 0 };
-			out->levels = 5 - level;
+			out->levels = top + 1 - level;
 			out->phys = pg_pa(leaf_addr(e, level) | (va & (span_of(level) - 1)));
 			out->size = (pg_size)(level - 1);
 			out->flags = effective(s, e, level, r);
@@ -340,6 +378,15 @@ pg_err pg_translate(const pg_space *s, pg_vaddr vaddr, pg_translation *out)
 	return PG_ERR_NOT_MAPPED; /* not reached: level 1 entries are leaves */
 }
 
+pg_err pg_translate(const pg_space *s, pg_vaddr vaddr, pg_translation *out)
+{
+	if (s->levels == 4)
+		return translate_from(s, vaddr.va, out, 4);
+	if (s->levels == 5)
+		return translate_from(s, vaddr.va, out, 5);
+	return PG_ERR_BAD_ARG; /* a destroyed or zeroed handle */
+}
+
 /* ------------------------------------------------------------------ map */
 
 /* Checks what map and map_range share, in the documented order. */
@@ -347,12 +394,12 @@ static pg_err check_map_args(const pg_space *s, uint64_t va, uint64_t pa, uint64
 			     unsigned flags, pg_size size, uint64_t align)
 {
 	uint64_t last = va + length - 1;
-	if (!s || (unsigned)size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL) || length == 0 ||
-	    last < va)
+	if (!s || !s->levels || (unsigned)size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL) ||
+	    length == 0 || last < va)
 		return PG_ERR_BAD_ARG;
 	if (size == PG_1G && !s->has_1g)
 		return PG_ERR_UNSUPPORTED;
-	if (!pg_is_canonical(va) || !pg_is_canonical(last) || (va >> 47) != (last >> 47))
+	if (!canonical_range(s, va, last))
 		return PG_ERR_NOT_CANONICAL;
 	if ((va | pa | length) & (align - 1))
 		return PG_ERR_NOT_ALIGNED;
@@ -419,8 +466,8 @@ static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64
 							     const unsigned leaf,
 							     pg_paddr *existing)
 {
-	unsigned level = 4;
-	uint64_t *t = tab(s, s->pml4.pa), *l2e = 0;
+	unsigned level = s->levels;
+	uint64_t *t = tab(s, s->root.pa), *l2e = 0;
 	for (; level > leaf; level--) {
 		uint64_t *ep = &t[index_of(va, level)], e = *ep;
 		if (!present(e))
@@ -435,7 +482,8 @@ static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64
 	if (level == leaf && !present(*slot)) { /* every table is there */
 		if (leaf == 1) {
 			s->walk_key = (va >> 21) + 1;
-			s->walk_pml4 = s->pml4.pa;
+			s->walk_gen = unlink_count;
+			s->walk_root = s->root.pa;
 			s->walk_l2e = l2e;
 			s->walk_l2v = *l2e;
 			s->walk_table = t;
@@ -458,11 +506,11 @@ static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, ui
 {
 	/* The checks of check_map_args, cut down for one aligned page: it cannot wrap, and
 	 * if its first byte is canonical so is its last. This path is hot. */
-	if (!s || (unsigned)size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL))
+	if (!s || !s->levels || (unsigned)size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL))
 		return PG_ERR_BAD_ARG;
 	if (size == PG_1G && !s->has_1g)
 		return PG_ERR_UNSUPPORTED;
-	if (!pg_is_canonical(va))
+	if (!pg_space_canonical(s, va))
 		return PG_ERR_NOT_CANONICAL;
 	if ((va | pa) & (pg_size_bytes(size) - 1))
 		return PG_ERR_NOT_ALIGNED;
@@ -486,8 +534,8 @@ pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned
 	 * The key holds every bit of va above 21, so a hit is canonical; the other checks
 	 * of map_checked are repeated, and the level-2 entry must still point there. */
 	if (size == PG_4K && s && s->walk_key == (va >> 21) + 1 && !(flags & ~PG_FLAGS_ALL) &&
-	    !((va | pa) & 4095) && !(pa >> s->phys_bits) && s->walk_pml4 == s->pml4.pa &&
-	    *s->walk_l2e == s->walk_l2v) {
+	    !((va | pa) & 4095) && !(pa >> s->phys_bits) && s->walk_gen == unlink_count &&
+	    s->walk_root == s->root.pa && *s->walk_l2e == s->walk_l2v) {
 		uint64_t *slot = &s->walk_table[index_of(va, 1)];
 		if (!present(*slot)) {
 			uint64_t nx = s->has_nx & !(flags & PG_X);
@@ -532,7 +580,7 @@ static pg_err mr_check(mr_state *m, uint64_t phys, unsigned level, uint64_t base
 	if (level == 1)
 		return PG_OK; /* only reached for a table still to be made: nothing below it */
 	for (unsigned i = index_of(a, level), end = index_of(b, level); i <= end; i++) {
-		uint64_t ev = entry_va(base, i, level);
+		uint64_t ev = entry_va(m->s, base, i, level);
 		uint64_t lo = max_u64(a, ev), hi = min_u64(b, ev + span_of(level) - 1);
 		unsigned want = choose(m, lo, level);
 		uint64_t e = t ? t[i] : 0;
@@ -585,7 +633,7 @@ static void mr_commit(mr_state *m, uint64_t phys, unsigned level, uint64_t base,
 		return;
 	}
 	for (; i <= end; i++) {
-		uint64_t ev = entry_va(base, i, level);
+		uint64_t ev = entry_va(m->s, base, i, level);
 		uint64_t lo = max_u64(a, ev), hi = min_u64(b, ev + span_of(level) - 1);
 		unsigned want = choose(m, lo, level);
 		uint64_t e = fresh ? 0 : t[i];
@@ -616,11 +664,11 @@ pg_err pg_map_range(pg_space *s, pg_vaddr virt, pg_paddr phys, uint64_t length,
 		       .reserve = NONE, .doomed = NONE };
 	for (unsigned level = 1; level <= 3; level++)
 		m.bits[level] = leaf_entry(s, 0, flags, level);
-	if ((err = mr_check(&m, s->pml4.pa, 4, 0, m.first, m.last)) != PG_OK)
+	if ((err = mr_check(&m, s->root.pa, s->levels, 0, m.first, m.last)) != PG_OK)
 		return err;
 	if ((err = reserve(s, m.need, &m.reserve)) != PG_OK)
 		return err;
-	mr_commit(&m, s->pml4.pa, 4, 0, m.first, m.last, false);
+	mr_commit(&m, s->root.pa, s->levels, 0, m.first, m.last, false);
 	if (m.doomed != NONE) {
 		flush(s, m.first, length);
 		release(s, m.doomed);
@@ -631,10 +679,10 @@ pg_err pg_map_range(pg_space *s, pg_vaddr virt, pg_paddr phys, uint64_t length,
 /* ------------------------------------------------------------------ unmap */
 
 /* The leaf that maps va: its level and the tables on the way (path[level] = table). */
-static pg_err find_leaf(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t path[5])
+static pg_err find_leaf(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t path[6])
 {
-	uint64_t table = s->pml4.pa;
-	for (unsigned level = 4; level >= 1; level--) {
+	uint64_t table = s->root.pa;
+	for (unsigned level = s->levels; level >= 1; level--) {
 		uint64_t e = tab(s, table)[index_of(va, level)];
 		path[level] = table;
 		if (!present(e))
@@ -649,11 +697,11 @@ static pg_err find_leaf(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t
 }
 
 /* find_leaf for a page argument: the checks pg_unmap and pg_split share, in their order. */
-static pg_err leaf_of_page(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t path[5])
+static pg_err leaf_of_page(const pg_space *s, uint64_t va, unsigned *leaf, uint64_t path[6])
 {
-	if (!s)
+	if (!s || !s->levels)
 		return PG_ERR_BAD_ARG;
-	if (!pg_is_canonical(va))
+	if (!pg_space_canonical(s, va))
 		return PG_ERR_NOT_CANONICAL;
 	if (va & 4095)
 		return PG_ERR_NOT_ALIGNED;
@@ -662,7 +710,7 @@ static pg_err leaf_of_page(const pg_space *s, uint64_t va, unsigned *leaf, uint6
 
 pg_err pg_unmap(pg_space *s, pg_vaddr page, pg_paddr *frame, pg_size *size)
 {
-	uint64_t va = page.va, path[5], doomed = NONE;
+	uint64_t va = page.va, path[6], doomed = NONE;
 	unsigned leaf;
 	pg_err err = leaf_of_page(s, va, &leaf, path);
 	if (err != PG_OK)
@@ -675,8 +723,8 @@ pg_err pg_unmap(pg_space *s, pg_vaddr page, pg_paddr *frame, pg_size *size)
 	if (size)
 		*size = (pg_size)(leaf - 1);
 	*slot = 0;
-	/* Give back the tables this left empty, bottom up; never the PML4. */
-	for (unsigned level = leaf; level < 4 && s->frames && s->frames->free; level++) {
+	/* Give back the tables this left empty, bottom up; never the top table. */
+	for (unsigned level = leaf; level < s->levels && s->frames && s->frames->free; level++) {
 		if (!table_empty(tab(s, path[level])))
 			break;
 		tab(s, path[level + 1])[index_of(va, level + 1)] = 0;
@@ -692,9 +740,9 @@ pg_err pg_unmap(pg_space *s, pg_vaddr page, pg_paddr *frame, pg_size *size)
 static pg_err check_range(const pg_space *s, uint64_t va, uint64_t length)
 {
 	uint64_t last = va + length - 1;
-	if (!s || length == 0 || last < va)
+	if (!s || !s->levels || length == 0 || last < va)
 		return PG_ERR_BAD_ARG;
-	if (!pg_is_canonical(va) || !pg_is_canonical(last) || (va >> 47) != (last >> 47))
+	if (!canonical_range(s, va, last))
 		return PG_ERR_NOT_CANONICAL;
 	if ((va | length) & 4095)
 		return PG_ERR_NOT_ALIGNED;
@@ -704,7 +752,7 @@ static pg_err check_range(const pg_space *s, uint64_t va, uint64_t length)
 /* PG_ERR_HUGE_PAGE when a leaf maps va and runs over the boundary between va-1 and va. */
 static pg_err crosses(const pg_space *s, uint64_t va)
 {
-	uint64_t path[5];
+	uint64_t path[6];
 	unsigned leaf;
 	if (find_leaf(s, va, &leaf, path) == PG_OK && (va & (span_of(leaf) - 1)))
 		return PG_ERR_HUGE_PAGE;
@@ -736,7 +784,7 @@ static uint64_t clear(pg_space *s, uint64_t phys, unsigned level, uint64_t base,
 			n++;
 			continue;
 		}
-		uint64_t ev = entry_va(base, i, level), ev_last = ev + span_of(level) - 1;
+		uint64_t ev = entry_va(s, base, i, level), ev_last = ev + span_of(level) - 1;
 		uint64_t lo = max_u64(a, ev), hi = min_u64(b, ev_last);
 		n += clear(s, e & PTE_ADDR, level - 1, ev, lo, hi, doomed);
 		bool whole = lo == ev && hi == ev_last;
@@ -755,11 +803,11 @@ pg_err pg_unmap_range(pg_space *s, pg_vaddr virt, uint64_t length, uint64_t *pag
 	pg_err err = check_range(s, va, length);
 	if (err == PG_OK)
 		err = crosses(s, va);
-	if (err == PG_OK && va + length != 0 && pg_is_canonical(va + length))
+	if (err == PG_OK && va + length != 0 && pg_space_canonical(s, va + length))
 		err = crosses(s, va + length);
 	if (err != PG_OK)
 		return err;
-	uint64_t n = clear(s, s->pml4.pa, 4, 0, va, va + length - 1, &doomed);
+	uint64_t n = clear(s, s->root.pa, s->levels, 0, va, va + length - 1, &doomed);
 	if (pages)
 		*pages = n;
 	if (n || doomed != NONE)
@@ -777,7 +825,7 @@ static pg_err protect_check(const pg_space *s, uint64_t phys, unsigned level, ui
 {
 	const uint64_t *t = tab(s, phys);
 	for (unsigned i = index_of(a, level), end = index_of(b, level); i <= end; i++) {
-		uint64_t e = t[i], ev = entry_va(base, i, level);
+		uint64_t e = t[i], ev = entry_va(s, base, i, level);
 		uint64_t ev_last = ev + span_of(level) - 1;
 		if (!present(e))
 			return PG_ERR_NOT_MAPPED;
@@ -794,16 +842,20 @@ static pg_err protect_check(const pg_space *s, uint64_t phys, unsigned level, ui
 	return PG_OK;
 }
 
-/* Rewrites every leaf inside [a, b] with flags, keeping its frame and A/D bits. */
+/* What pg_protect keeps of a leaf besides its frame: accessed and dirty (the CPU's
+ * record), the software-available bits and the protection key. */
+#define PROTECT_KEEPS (PTE_A | PTE_D | PTE_SOFT_LO | PTE_SOFT_HI | PTE_PKEY)
+
+/* Rewrites every leaf inside [a, b] with flags, keeping its frame and PROTECT_KEEPS. */
 static void protect_commit(pg_space *s, uint64_t phys, unsigned level, uint64_t base,
 			   uint64_t a, uint64_t b, unsigned flags)
 {
 	uint64_t *t = tab(s, phys);
 	for (unsigned i = index_of(a, level), end = index_of(b, level); i <= end; i++) {
-		uint64_t e = t[i], ev = entry_va(base, i, level);
+		uint64_t e = t[i], ev = entry_va(s, base, i, level);
 		if (is_leaf(e, level)) {
 			t[i] = leaf_entry(s, leaf_addr(e, level), flags, level) |
-			       (e & (PTE_A | PTE_D));
+			       (e & PROTECT_KEEPS);
 			continue;
 		}
 		protect_commit(s, e & PTE_ADDR, level - 1, ev, max_u64(a, ev),
@@ -818,10 +870,11 @@ pg_err pg_protect(pg_space *s, pg_vaddr virt, uint64_t length, unsigned flags)
 	if (err == PG_OK && (flags & ~PG_FLAGS_ALL))
 		err = PG_ERR_BAD_ARG;
 	if (err == PG_OK)
-		err = protect_check(s, s->pml4.pa, 4, 0, va, va + length - 1, va, va + length - 1);
+		err = protect_check(s, s->root.pa, s->levels, 0, va, va + length - 1, va,
+				    va + length - 1);
 	if (err != PG_OK)
 		return err;
-	protect_commit(s, s->pml4.pa, 4, 0, va, va + length - 1, flags);
+	protect_commit(s, s->root.pa, s->levels, 0, va, va + length - 1, flags);
 	flush(s, va, length);
 	return PG_OK;
 }
@@ -830,7 +883,7 @@ pg_err pg_protect(pg_space *s, pg_vaddr virt, uint64_t length, unsigned flags)
 
 pg_err pg_split(pg_space *s, pg_vaddr page)
 {
-	uint64_t va = page.va, path[5], list;
+	uint64_t va = page.va, path[6], list;
 	unsigned leaf;
 	pg_err err = leaf_of_page(s, va, &leaf, path);
 	if (err != PG_OK)
@@ -896,7 +949,7 @@ static void walk_table(walk_state *w, uint64_t phys, unsigned level, uint64_t ba
 	const uint64_t *t = tab(w->s, phys);
 	for (unsigned i = index_of(a, level), end = index_of(b, level);
 	     i <= end && !w->stopped; i++) {
-		uint64_t e = t[i], ev = entry_va(base, i, level);
+		uint64_t e = t[i], ev = entry_va(w->s, base, i, level);
 		uint64_t lo = max_u64(a, ev), hi = min_u64(b, ev + span_of(level) - 1);
 		if (!present(e))
 			continue;
@@ -911,12 +964,12 @@ static void walk_table(walk_state *w, uint64_t phys, unsigned level, uint64_t ba
 pg_err pg_walk(const pg_space *s, pg_vaddr virt, uint64_t length, pg_walk_fn fn, void *ctx)
 {
 	uint64_t va = virt.va, last = length ? va + length - 1 : ~0ull;
-	if (!s || !fn || last < va)
+	if (!s || !s->levels || !fn || last < va)
 		return PG_ERR_BAD_ARG;
-	if (!pg_is_canonical(va) || !pg_is_canonical(last))
+	if (!pg_space_canonical(s, va) || !pg_space_canonical(s, last))
 		return PG_ERR_NOT_CANONICAL;
 	walk_state w = { .s = s, .fn = fn, .ctx = ctx };
-	walk_table(&w, s->pml4.pa, 4, 0, va, last, all_rights);
+	walk_table(&w, s->root.pa, s->levels, 0, va, last, all_rights);
 	if (w.have && !w.stopped)
 		fn(ctx, &w.run);
 	return PG_OK;

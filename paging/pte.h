@@ -18,6 +18,9 @@
 #define PTE_PAT_HUGE (1ull << 12) /* in huge leaves PAT moves to bit 12 */
 #define PTE_XD       (1ull << 63)
 #define PTE_ADDR     0x000ffffffffff000ull
+#define PTE_SOFT_LO  (7ull << 9)     /* bits 9-11: ignored by the CPU, software's */
+#define PTE_SOFT_HI  (0x7full << 52) /* bits 52-58: ignored by the CPU, software's */
+#define PTE_PKEY     (0xfull << 59)  /* bits 59-62 of a leaf: protection key (CR4.PKE) */
 
 /* What a new intermediate entry carries: present, writable, user, so that the leaf
  * alone decides the access rights (the CPU ANDs W and U over the levels). */

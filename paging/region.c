@@ -211,10 +211,56 @@ pg_err mem_list_add(mem_list *l, uint64_t start, uint64_t length, mem_kind kind)
 	return PG_OK;
 }
 
-/* True when region a sorts before region b: by start, then by length. */
+/* ---- normalize: count the result first, then build it in place (see below) */
+
+/* The smallest region edge (start or end) above x, or at or above it when first. */
+static bool next_edge(const mem_list *l, uint64_t x, bool first, uint64_t *out)
+{
+	bool found = false;
+	for (size_t i = 0; i < l->count; i++) {
+		uint64_t e[2] = { l->r[i].start, rend(l, i) };
+		for (unsigned k = 0; k < 2 && l->r[i].length; k++)
+			if ((first ? e[k] >= x : e[k] > x) && (!found || e[k] < *out)) {
+				*out = e[k];
+				found = true;
+			}
+	}
+	return found;
+}
+
+/* The most restrictive kind of the regions that cover byte x, -1 when none does. */
+static int kind_over(const mem_list *l, uint64_t x)
+{
+	int k = -1;
+	for (size_t i = 0; i < l->count; i++)
+		if (l->r[i].start <= x && x < rend(l, i) && (int)l->r[i].kind > k)
+			k = (int)l->r[i].kind;
+	return k;
+}
+
+/* How many regions the normalized form of a hand-filled list has, found by sweeping its
+ * edges in order without changing it. Quadratic; memory maps are short. */
+static size_t normalized_count(const mem_list *l)
+{
+	uint64_t x, y;
+	size_t n = 0;
+	int prev = -1;
+	if (!next_edge(l, 0, true, &x))
+		return 0;
+	while (next_edge(l, x, false, &y)) {
+		int k = kind_over(l, x); /* [x, y) has one kind: no edge inside */
+		if (k >= 0 && k != prev)
+			n++;
+		prev = k;
+		x = y;
+	}
+	return n;
+}
+
+/* Build order: more restrictive kinds first, then by start. */
 static bool before(const mem_region *a, const mem_region *b)
 {
-	return a->start < b->start || (a->start == b->start && a->length < b->length);
+	return a->kind > b->kind || (a->kind == b->kind && a->start < b->start);
 }
 
 /* Restores the max-heap property below node i of r[0..n). */
@@ -255,46 +301,55 @@ static void drop(mem_list *l, size_t i)
 	l->count--;
 }
 
-/* Moves region i right past the regions that should sort before it. */
-static void bubble_right(mem_list *l, size_t i)
+/* Whether regions [0, i) of a more restrictive kind than region i cover all of it. */
+static bool covered_above(const mem_list *l, size_t i)
 {
-	while (i + 1 < l->count && before(&l->r[i + 1], &l->r[i])) {
-		mem_region t = l->r[i];
-		l->r[i] = l->r[i + 1];
-		l->r[i + 1] = t;
-		i++;
+	uint64_t pos = l->r[i].start, end = rend(l, i);
+	while (pos < end) {
+		uint64_t reach = pos;
+		for (size_t j = 0; j < i; j++)
+			if (l->r[j].kind > l->r[i].kind && l->r[j].start <= pos && rend(l, j) > reach)
+				reach = rend(l, j);
+		if (reach == pos)
+			return false;
+		pos = reach;
+	}
+	return true;
+}
+
+/* Sorted in build order, merges same-kind regions that overlap or touch and drops the
+ * regions that more restrictive ones hide: afterwards every region adds at least one
+ * region of its own to the result, and none joins another's. */
+static void prune(mem_list *l)
+{
+	sort_regions(l->r, l->count);
+	for (size_t i = 0; i + 1 < l->count;) {
+		mem_region *a = &l->r[i], *b = &l->r[i + 1];
+		if (a->kind == b->kind && b->start <= a->start + a->length) {
+			uint64_t end = rend(l, i + 1) > rend(l, i) ? rend(l, i + 1) : rend(l, i);
+			a->length = end - a->start;
+			drop(l, i + 1);
+		} else {
+			i++;
+		}
+	}
+	for (size_t i = 0; i < l->count;) {
+		if (covered_above(l, i))
+			drop(l, i);
+		else
+			i++;
 	}
 }
 
-/* Splits the overlapping sorted pair i, i+1 into a head, the overlap (more restrictive
- * kind) and a tail, dropping empty pieces. PG_ERR_NO_FRAMES when the third piece does not fit. */
-static pg_err split_overlap(mem_list *l, size_t i)
-{
-	mem_region a = l->r[i], b = l->r[i + 1];
-	uint64_t ae = a.start + a.length, be = b.start + b.length;
-	uint64_t mid = ae < be ? ae : be, last = ae < be ? be : ae;
-	mem_region head = region(a.start, b.start, a.kind);
-	mem_region over = region(b.start, mid, a.kind > b.kind ? a.kind : b.kind);
-	mem_region tail = region(mid, last, ae < be ? b.kind : a.kind);
-	size_t n = (head.length != 0) + 1 + (tail.length != 0);
-	if (n == 3 && l->count == l->capacity)
-		return PG_ERR_NO_FRAMES;
-	mem_region out[3];
-	size_t k = 0;
-	if (head.length)
-		out[k++] = head;
-	out[k++] = over;
-	if (tail.length)
-		out[k++] = tail;
-	move_regions(l->r, i + n, i + 2, l->count - i - 2);
-	l->count = l->count - 2 + n;
-	for (size_t m = 0; m < n; m++)
-		l->r[i + m] = out[m];
-	if (tail.length)
-		bubble_right(l, i + n - 1);
-	return PG_OK;
-}
-
+/*
+ * mem_list_normalize first counts the normalized result without touching the list, so
+ * it fails (PG_ERR_NO_FRAMES) exactly when that result does not fit, and then changes
+ * nothing. Then it builds the result in the same storage: the pruned input moves to
+ * the end, and each region, taken from there in build order, is added with
+ * mem_list_add to the list growing at the front. After pruning every region adds at
+ * least one region and the count never falls, so the front list plus the regions still
+ * waiting never exceeds the result's count: the two never meet.
+ */
 pg_err mem_list_normalize(mem_list *l)
 {
 	if (!l)
@@ -303,32 +358,28 @@ pg_err mem_list_normalize(mem_list *l)
 		if (l->r[i].length && check_range(l->r[i].start, l->r[i].length,
 						  l->r[i].kind) != PG_OK)
 			return PG_ERR_BAD_ARG;
+	if (normalized_count(l) > l->capacity)
+		return PG_ERR_NO_FRAMES;
 	for (size_t i = 0; i < l->count;) {
 		if (l->r[i].length == 0)
 			drop(l, i);
 		else
 			l->r[i++].reserved = 0;
 	}
-	sort_regions(l->r, l->count);
-	/* Each split covers the bytes of the pair once instead of twice, so this ends;
-	 * if storage runs out midway the list is sorted and still means the same thing. */
-	for (size_t i = 0; i + 1 < l->count;) {
-		if (l->r[i + 1].start < rend(l, i)) {
-			pg_err e = split_overlap(l, i);
-			if (e != PG_OK)
-				return e;
-		} else {
-			i++;
+	prune(l);
+	size_t cap = l->capacity, waiting = l->count;
+	move_regions(l->r, cap - waiting, 0, waiting);
+	l->count = 0;
+	while (waiting) {
+		mem_region m = l->r[cap - waiting--];
+		l->capacity = cap - waiting;
+		pg_err e = mem_list_add(l, m.start, m.length, (mem_kind)m.kind);
+		if (e != PG_OK) { /* cannot happen, see above; say so rather than lose regions */
+			l->capacity = cap;
+			return e;
 		}
 	}
-	for (size_t i = 0; i + 1 < l->count;) {
-		if (rend(l, i) == l->r[i + 1].start && l->r[i].kind == l->r[i + 1].kind) {
-			l->r[i].length += l->r[i + 1].length;
-			drop(l, i + 1);
-		} else {
-			i++;
-		}
-	}
+	l->capacity = cap;
 	return PG_OK;
 }
 

@@ -60,7 +60,9 @@ pg_err mem_list_add(mem_list *l, uint64_t start, uint64_t length, mem_kind kind)
 
 /* Sorts by start and merges adjacent regions of the same kind. mem_list_set/add keep
  * the list normalized; this is for lists filled by hand. Overlaps are resolved as in
- * mem_list_add. */
+ * mem_list_add. Succeeds whenever the normalized result fits the capacity; otherwise
+ * PG_ERR_NO_FRAMES (or BAD_ARG for a wrapping entry or unknown kind) and the list is
+ * exactly as it was. Quadratic in the number of regions. */
 pg_err mem_list_normalize(mem_list *l);
 
 /* Bytes of the given kind. */

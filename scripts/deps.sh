@@ -31,6 +31,8 @@ need openssl have openssl
 need clang have clang
 need python3 have python3
 need console-setup-linux test -r /usr/share/consolefonts/Lat2-Terminus16.psf.gz
+# U-Boot's UEFI, the second firmware make uboot-test boots the image on.
+need u-boot-qemu test -r /usr/lib/u-boot/qemu-x86_64/u-boot.rom
 
 # clang's libFuzzer and sanitizer runtimes come in a package of their own on Debian 12
 # and later (libclang-rt-N-dev), which clang does not pull in.

@@ -48,6 +48,7 @@ run_suite quirks      $MAKE --no-print-directory quirks-test
 run_suite screen      $MAKE --no-print-directory screen-test
 run_suite matrix      $MAKE --no-print-directory matrix-lean
 run_suite usb-boot    $MAKE --no-print-directory usb-boot-test
+run_suite uboot       $MAKE --no-print-directory uboot-test
 run_suite secureboot  $MAKE --no-print-directory sb-test
 run_suite guide       $MAKE --no-print-directory guide-test
 run_suite playground  $MAKE --no-print-directory playground-test

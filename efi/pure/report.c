@@ -214,7 +214,7 @@ static bool map_range(void *ctx, const pg_range *r)
 pg_err report_map(fmt_sink sink, void *ctx, const pg_space *s)
 {
 	map_state m = { .o = { .sink = sink, .ctx = ctx } };
-	uint64_t counts[4];
+	uint64_t counts[5];
 	pg_err e = pg_walk(s, pg_va(0), 0, map_range, &m);
 	if (e != PG_OK)
 		return e;
@@ -226,12 +226,12 @@ pg_err report_map(fmt_sink sink, void *ctx, const pg_space *s)
 	pg_count_tables(s, counts);
 	l = begin(&m.o, "map");
 	fmt_str(l, "tables");
-	key_hex16(l, "pml4", s->pml4.pa);
+	key_hex16(l, "pml4", s->root.pa);
 	key_dec(l, "l4", counts[3]);
 	key_dec(l, "l3", counts[2]);
 	key_dec(l, "l2", counts[1]);
 	key_dec(l, "l1", counts[0]);
-	key_dec(l, "total", counts[0] + counts[1] + counts[2] + counts[3]);
+	key_dec(l, "total", counts[0] + counts[1] + counts[2] + counts[3] + counts[4]);
 	end(&m.o);
 	return PG_OK;
 }
@@ -293,10 +293,10 @@ pg_err report_translate(fmt_sink sink, void *ctx, const pg_space *s, uint64_t va
 	l = begin(&o, "translate");
 	fmt_hex16(l, va);
 	fmt_str(l, " walk from");
-	key_hex16(l, "pml4", s->pml4.pa);
+	key_hex16(l, "pml4", s->root.pa);
 	end(&o);
 	for (unsigned i = 0; i < t.levels; i++) {
-		unsigned level = 4 - i;
+		unsigned level = s->levels - i;
 		l = begin(&o, "translate");
 		fmt_str(l, "  L");
 		fmt_dec(l, level);

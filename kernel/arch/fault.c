@@ -113,8 +113,9 @@ static void report_walk(uint64_t va)
 		return;
 	}
 	pg_err e = pg_translate(kspace, pg_va(va), &t);
-	for (unsigned i = 0; i < t.levels && i < 4; i++)
-		kprintf("fault: walk level=%u index=%u entry=0x%016lx\n", 4 - i, t.walk[i].index,
+	for (unsigned i = 0; i < t.levels && i < 5; i++)
+		kprintf("fault: walk level=%u index=%u entry=0x%016lx\n", kspace->levels - i,
+			t.walk[i].index,
 			(unsigned long)t.walk[i].entry);
 	if (e == PG_OK)
 		kprintf("fault: walk result=mapped phys=%p size=%s w=%u x=%u u=%u\n",

@@ -102,8 +102,8 @@ static const char *map_window(fb_device *fb, uint64_t base, uint64_t bytes,
 	pg_space s; /* same tables, the pool as frame source; a fresh handle, not a copy */
 	uint64_t lo = base & ~(PAGE - 1), hi = (base + bytes + PAGE - 1) & ~(PAGE - 1);
 	uint64_t va = FB_WINDOW + (lo & (GIB - 1));
-	pg_err e = pg_space_attach(&s, ks->pml4, &src, ks->phys_offset, ks->has_nx, ks->has_1g,
-				   ks->phys_bits);
+	pg_err e = pg_space_attach(&s, ks->root, &src, ks->phys_offset, ks->has_nx, ks->has_1g,
+				   ks->phys_bits, ks->levels);
 	if (e != PG_OK)
 		return pg_strerror(e);
 	s.flush = ks->flush;

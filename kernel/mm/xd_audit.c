@@ -10,7 +10,7 @@
 #define E_XD      (1ull << 63)
 #define E_ADDR    0x000ffffffffff000ull
 
-/* Counts XD entries in the table at phys (level 4..1) and every table below it. */
+/* Counts XD entries in the table at phys (level 5..1) and every table below it. */
 static uint64_t count_table(const pg_space *s, uint64_t phys, unsigned level)
 {
 	const uint64_t *t = pg_table(s, pg_pa(phys));
@@ -29,5 +29,5 @@ static uint64_t count_table(const pg_space *s, uint64_t phys, unsigned level)
 
 uint64_t xd_audit(const pg_space *s)
 {
-	return count_table(s, s->pml4.pa, 4);
+	return count_table(s, s->root.pa, s->levels);
 }

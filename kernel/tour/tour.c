@@ -41,9 +41,9 @@ static pg_frames empty_source = { no_frame, NULL, NULL };
 
 uint64_t tour_table_count(const pg_space *s)
 {
-	uint64_t c[4];
+	uint64_t c[5];
 	pg_count_tables(s, c);
-	return c[0] + c[1] + c[2] + c[3];
+	return c[0] + c[1] + c[2] + c[3] + c[4];
 }
 
 /* Writes the set bits of a raw entry as "P,W,U,PS,G,NX" into buf. */
@@ -220,7 +220,7 @@ static void tour_frames(const boot_info *bi, pg_space *s)
 	if (e != PG_OK)
 		return;
 	uint64_t tables = 0, tables_owned = 0;
-	table_frames(s, fa, s->pml4.pa, 4, &tables, &tables_owned);
+	table_frames(s, fa, s->root.pa, s->levels, &tables, &tables_owned);
 	overlap_line("kernel-image", bi->kernel.length / 4096,
 		     owned_frames(fa, bi->kernel.phys, bi->kernel.length));
 	overlap_line("kernel-stack", bi->stack.length / 4096,

@@ -43,6 +43,28 @@ static uint64_t va_of(unsigned l4, unsigned l3, unsigned l2, unsigned l1)
 
 static unsigned idx(uint64_t va, unsigned level) { return (va >> (3 + 9 * level)) & 511; }
 
+/* Every test runs twice: over a 4-level space (PML4 on top) and a 5-level one (PML5).
+ * The addresses of va_of() are canonical in both; under a PML5 they sit in its entry 0
+ * (lower half) or 511 (upper half), so a 5-level walk has one more step on top. */
+static unsigned lv = 4;
+#define PT_TEST(name)							\
+	static void name(void);						\
+	TEST(name##_l4) { lv = 4; name(); }				\
+	TEST(name##_l5) { lv = 5; name(); lv = 4; }			\
+	static void name(void)
+
+/* Index into pg_translation.walk[] of the entry at level (walk[0] is the top level). */
+static unsigned wi(unsigned level) { return lv - level; }
+
+/* Table frames of a space whose mappings all lie in the lower half and that holds n
+ * tables with 4 levels: a PML5 adds itself and keeps the PML4 below it. */
+static uint64_t T(uint64_t n) { return n > 1 ? n + (lv - 4) : n; }
+
+/* The lowest non-canonical address of the lower half: 2^47, or 2^56 with 5 levels. */
+static uint64_t hole_lo(void) { return 1ull << (lv == 4 ? 47 : 56); }
+/* The highest non-canonical address below the upper half. */
+static uint64_t hole_hi(void) { return (~0ull << (lv == 4 ? 47 : 56)) - 1; }
+
 /* ---- fixture */
 
 typedef struct {
@@ -68,8 +90,8 @@ static void fx_up_with(fx *f, bool has_nx, bool has_1g, unsigned phys_bits)
 	memset(f, 0, sizeof(*f));
 	sim_init(&f->ram, 256 * MIB);
 	f->frames = *sim_frames(&f->ram);
-	CHECK_ERR(pg_space_init(&f->s, &f->frames, sim_offset(&f->ram), has_nx, has_1g, phys_bits),
-		  PG_OK);
+	CHECK_ERR(pg_space_init(&f->s, &f->frames, sim_offset(&f->ram), has_nx, has_1g, phys_bits,
+				lv), PG_OK);
 	f->s.flush = on_flush;
 	f->s.flush_ctx = f;
 }
@@ -92,8 +114,8 @@ static bool in_sim(const fx *f, uint64_t pa)
 /* The table that holds va's entry at level, by our own walk; NULL if unreachable. */
 static uint64_t *table_at(const fx *f, uint64_t va, unsigned level)
 {
-	uint64_t t = f->s.pml4.pa;
-	for (unsigned l = 4; l > level; l--) {
+	uint64_t t = f->s.root.pa;
+	for (unsigned l = lv; l > level; l--) {
 		uint64_t e = pg_table(&f->s, pg_pa(t))[idx(va, l)];
 		if (!(e & B_P) || (l < 4 && (e & B_PS)) || !in_sim(f, e & B_ADDR))
 			return NULL;
@@ -157,7 +179,7 @@ static void snap_rec(const fx *f, uint64_t pa, unsigned level, snap *sn)
 static void snap_take(const fx *f, snap *sn)
 {
 	memset(sn, 0, sizeof(*sn));
-	snap_rec(f, f->s.pml4.pa, 4, sn);
+	snap_rec(f, f->s.root.pa, lv, sn);
 	sn->outstanding = sim_outstanding(&f->ram);
 }
 
@@ -220,33 +242,33 @@ static void check_run(const runs *rs, unsigned i, uint64_t va, uint64_t pa, uint
 
 /* A new space has one PML4 frame, all of whose entries are zero although the frame
  * came dirty from the source. */
-TEST(init_gives_a_zeroed_pml4)
+PT_TEST(init_gives_a_zeroed_pml4)
 {
 	fx f;
 	fx_up(&f);
-	CHECK_EQ(sim_outstanding(&f.ram), 1);
-	CHECK(in_sim(&f, f.s.pml4.pa));
-	uint64_t *t = pg_table(&f.s, f.s.pml4);
+	CHECK_EQ(sim_outstanding(&f.ram), T(1));
+	CHECK(in_sim(&f, f.s.root.pa));
+	uint64_t *t = pg_table(&f.s, f.s.root);
 	for (unsigned i = 0; i < 512; i++)
 		CHECK_EQ(t[i], 0);
 	fx_down(&f);
 }
 
 /* pg_space_init reports an empty frame source and keeps nothing. */
-TEST(init_without_frames_is_no_frames)
+PT_TEST(init_without_frames_is_no_frames)
 {
 	simram ram;
 	pg_space s;
 	sim_init(&ram, 16 * MIB);
 	ram.fail_after = 0;
-	CHECK_ERR(pg_space_init(&s, sim_frames(&ram), sim_offset(&ram), true, true, 52),
+	CHECK_ERR(pg_space_init(&s, sim_frames(&ram), sim_offset(&ram), true, true, 52, lv),
 		  PG_ERR_NO_FRAMES);
 	CHECK_EQ(sim_outstanding(&ram), 0);
 	sim_destroy(&ram);
 }
 
 /* pg_count_tables counts the frames of each level reachable from the PML4. */
-TEST(count_tables_counts_each_level)
+PT_TEST(count_tables_counts_each_level)
 {
 	fx f;
 	fx_up(&f);
@@ -254,18 +276,19 @@ TEST(count_tables_counts_each_level)
 	map_ok(&f, va_of(3, 5, 8, 0), F4K, PG_4K, PG_W);  /* second PT, same PD */
 	map_ok(&f, va_of(3, 6, 0, 0), F2M, PG_2M, PG_W);  /* second PD, no PT */
 	map_ok(&f, va_of(300, 1, 0, 0), F1G, PG_1G, PG_W); /* second PDPT, no PD */
-	uint64_t c[4];
+	uint64_t c[5];
 	pg_count_tables(&f.s, c);
 	CHECK_EQ(c[0], 2);
 	CHECK_EQ(c[1], 2);
 	CHECK_EQ(c[2], 2);
-	CHECK_EQ(c[3], 1);
-	CHECK_EQ(sim_outstanding(&f.ram), 7);
+	CHECK_EQ(c[3], lv == 5 ? 2 : 1); /* under a PML5 the halves have a PML4 each */
+	CHECK_EQ(c[4], lv == 5);
+	CHECK_EQ(sim_outstanding(&f.ram), lv == 5 ? 9 : 7);
 	fx_down(&f);
 }
 
 /* pg_space_destroy gives back every table frame of both halves, PML4 included. */
-TEST(destroy_gives_back_every_table)
+PT_TEST(destroy_gives_back_every_table)
 {
 	fx f;
 	fx_up(&f);
@@ -278,7 +301,7 @@ TEST(destroy_gives_back_every_table)
 		  PG_OK);
 	CHECK(sim_outstanding(&f.ram) > 40);
 	pg_space_destroy(&f.s);
-	CHECK_EQ(sim_outstanding(&f.ram), 0);
+	CHECK_EQ(sim_outstanding(&f.ram), T(0));
 	sim_destroy(&f.ram);
 }
 
@@ -286,7 +309,7 @@ TEST(destroy_gives_back_every_table)
 
 /* A 4 KiB translation gives phys + offset, size, flags, four levels with their
  * indices and exactly the raw entries in the tables. */
-TEST(translate_4k_reports_phys_size_flags_and_walk)
+PT_TEST(translate_4k_reports_phys_size_flags_and_walk)
 {
 	fx f;
 	fx_up(&f);
@@ -297,18 +320,18 @@ TEST(translate_4k_reports_phys_size_flags_and_walk)
 	CHECK_EQ(t.phys.pa, F4K + 0x123);
 	CHECK_EQ(t.size, PG_4K);
 	CHECK_EQ(t.flags, PG_W | PG_X | PG_G | PG_CACHE_WB);
-	CHECK_EQ(t.levels, 4);
-	unsigned want_idx[4] = { 3, 5, 7, 9 };
-	for (unsigned i = 0; i < 4; i++) {
-		CHECK_EQ(t.walk[i].index, want_idx[i]);
-		CHECK_EQ(t.walk[i].entry, ent(&f, va, 4 - i));
+	CHECK_EQ(t.levels, lv);
+	unsigned want_idx[5] = { 0, 3, 5, 7, 9 }; /* the PML5 index is 0 in the lower half */
+	for (unsigned level = lv; level >= 1; level--) {
+		CHECK_EQ(t.walk[wi(level)].index, want_idx[5 - level]);
+		CHECK_EQ(t.walk[wi(level)].entry, ent(&f, va, level));
 	}
-	CHECK_EQ(t.walk[3].entry, F4K | B_P | B_W | B_G);
+	CHECK_EQ(t.walk[wi(1)].entry, F4K | B_P | B_W | B_G);
 	fx_down(&f);
 }
 
 /* A 2 MiB translation stops at level 2 and keeps the 21-bit offset. */
-TEST(translate_2m_reports_three_levels)
+PT_TEST(translate_2m_reports_three_levels)
 {
 	fx f;
 	fx_up(&f);
@@ -319,14 +342,14 @@ TEST(translate_2m_reports_three_levels)
 	CHECK_EQ(t.phys.pa, F2M + 0x1fedcb);
 	CHECK_EQ(t.size, PG_2M);
 	CHECK_EQ(t.flags, PG_U);
-	CHECK_EQ(t.levels, 3);
-	CHECK_EQ(t.walk[2].index, 8);
-	CHECK_EQ(t.walk[2].entry, F2M | B_P | B_U | B_PS | B_XD);
+	CHECK_EQ(t.levels, lv - 1);
+	CHECK_EQ(t.walk[wi(2)].index, 8);
+	CHECK_EQ(t.walk[wi(2)].entry, F2M | B_P | B_U | B_PS | B_XD);
 	fx_down(&f);
 }
 
 /* A 1 GiB translation stops at level 3 and keeps the 30-bit offset. */
-TEST(translate_1g_reports_two_levels)
+PT_TEST(translate_1g_reports_two_levels)
 {
 	fx f;
 	fx_up(&f);
@@ -337,15 +360,15 @@ TEST(translate_1g_reports_two_levels)
 	CHECK_EQ(t.phys.pa, F1G + 0x3ffff123);
 	CHECK_EQ(t.size, PG_1G);
 	CHECK_EQ(t.flags, PG_W | PG_X);
-	CHECK_EQ(t.levels, 2);
-	CHECK_EQ(t.walk[0].index, 3);
-	CHECK_EQ(t.walk[1].index, 6);
-	CHECK_EQ(t.walk[1].entry, F1G | B_P | B_W | B_PS);
+	CHECK_EQ(t.levels, lv - 2);
+	CHECK_EQ(t.walk[wi(4)].index, 3);
+	CHECK_EQ(t.walk[wi(3)].index, 6);
+	CHECK_EQ(t.walk[wi(3)].entry, F1G | B_P | B_W | B_PS);
 	fx_down(&f);
 }
 
 /* Writable is reported only when every level's entry allows writes. */
-TEST(translate_writable_only_if_every_level_allows)
+PT_TEST(translate_writable_only_if_every_level_allows)
 {
 	fx f;
 	fx_up(&f);
@@ -365,7 +388,7 @@ TEST(translate_writable_only_if_every_level_allows)
 }
 
 /* User-accessible is reported only when every level's entry allows user access. */
-TEST(translate_user_only_if_every_level_allows)
+PT_TEST(translate_user_only_if_every_level_allows)
 {
 	fx f;
 	fx_up(&f);
@@ -383,7 +406,7 @@ TEST(translate_user_only_if_every_level_allows)
 }
 
 /* Execute is withdrawn when any level sets XD. */
-TEST(translate_nx_if_any_level_sets_xd)
+PT_TEST(translate_nx_if_any_level_sets_xd)
 {
 	fx f;
 	fx_up(&f);
@@ -401,7 +424,7 @@ TEST(translate_nx_if_any_level_sets_xd)
 }
 
 /* Without NX every mapping is executable and no entry carries XD. */
-TEST(translate_without_nx_is_always_executable)
+PT_TEST(translate_without_nx_is_always_executable)
 {
 	fx f;
 	fx_up_with(&f, false, true, 52);
@@ -415,15 +438,15 @@ TEST(translate_without_nx_is_always_executable)
 }
 
 /* Not mapped names the first level whose entry is empty and fills the walk so far. */
-TEST(translate_not_mapped_reports_stop_level)
+PT_TEST(translate_not_mapped_reports_stop_level)
 {
 	fx f;
 	fx_up(&f);
 	pg_translation t;
 	CHECK_ERR(pg_translate(&f.s, pg_va(va_of(3, 5, 7, 9)), &t), PG_ERR_NOT_MAPPED);
-	CHECK_EQ(t.stop_level, 4);
+	CHECK_EQ(t.stop_level, lv);
 	CHECK_EQ(t.levels, 1);
-	CHECK_EQ(t.walk[0].index, 3);
+	CHECK_EQ(t.walk[0].index, lv == 4 ? 3 : 0);
 	CHECK_EQ(t.walk[0].entry, 0);
 	map_ok(&f, va_of(3, 5, 7, 9), F4K, PG_4K, PG_W);
 	struct { uint64_t va; unsigned stop; } cases[] = {
@@ -436,29 +459,127 @@ TEST(translate_not_mapped_reports_stop_level)
 		memset(&t, 0, sizeof(t));
 		CHECK_ERR(pg_translate(&f.s, pg_va(cases[i].va), &t), PG_ERR_NOT_MAPPED);
 		CHECK_EQ(t.stop_level, cases[i].stop);
-		CHECK_EQ(t.levels, 5 - cases[i].stop);
-		for (unsigned l = 0; l < t.levels && l < 4; l++) {
-			CHECK_EQ(t.walk[l].index, idx(cases[i].va, 4 - l));
-			CHECK_EQ(t.walk[l].entry, ent(&f, cases[i].va, 4 - l));
+		CHECK_EQ(t.levels, lv + 1 - cases[i].stop);
+		for (unsigned l = 0; l < t.levels && l < lv; l++) {
+			CHECK_EQ(t.walk[l].index, idx(cases[i].va, lv - l));
+			CHECK_EQ(t.walk[l].entry, ent(&f, cases[i].va, lv - l));
 		}
 	}
 	fx_down(&f);
 }
 
-/* Addresses whose bits 63..48 do not copy bit 47 are refused. */
-TEST(translate_non_canonical_is_refused)
+/* Addresses whose upper bits do not copy bit 47 (bit 56 with 5 levels) are refused. */
+PT_TEST(translate_non_canonical_is_refused)
 {
 	fx f;
 	fx_up(&f);
 	pg_translation t;
-	CHECK_ERR(pg_translate(&f.s, pg_va(0x0000800000000000ull), &t), PG_ERR_NOT_CANONICAL);
-	CHECK_ERR(pg_translate(&f.s, pg_va(0xffff7fffffffffffull), &t), PG_ERR_NOT_CANONICAL);
-	CHECK_ERR(pg_translate(&f.s, pg_va(0x0001000000000000ull), &t), PG_ERR_NOT_CANONICAL);
+	CHECK_ERR(pg_translate(&f.s, pg_va(hole_lo()), &t), PG_ERR_NOT_CANONICAL);
+	CHECK_ERR(pg_translate(&f.s, pg_va(hole_hi()), &t), PG_ERR_NOT_CANONICAL);
+	CHECK_ERR(pg_translate(&f.s, pg_va(hole_lo() << 1), &t), PG_ERR_NOT_CANONICAL);
+	CHECK_ERR(pg_translate(&f.s, pg_va(hole_lo() - 1), &t), PG_ERR_NOT_MAPPED);
+	CHECK_ERR(pg_translate(&f.s, pg_va(hole_hi() + 1), &t), PG_ERR_NOT_MAPPED);
+	fx_down(&f);
+}
+
+/* The canonical edges follow the width: 2^47 is a hole address with 4 levels and an
+ * ordinary one with 5 (PML5 entry 0, PML4 entry 256); 2^56 is a hole address in both. Every operation
+ * that takes an address agrees, and map/translate/unmap work at the 5-level edges. */
+PT_TEST(canonical_edges_follow_the_width)
+{
+	fx f;
+	fx_up(&f);
+	pg_translation t;
+	uint64_t e47 = 1ull << 47, e56 = 1ull << 56, top = 0ull - 4096;
+	pg_err want47 = lv == 4 ? PG_ERR_NOT_CANONICAL : PG_OK;
+	CHECK_EQ(pg_space_canonical(&f.s, e47), lv == 5);
+	CHECK_EQ(pg_space_canonical(&f.s, e47 - 1), 1);
+	CHECK_EQ(pg_space_canonical(&f.s, e56), 0);
+	CHECK_EQ(pg_space_canonical(&f.s, e56 - 1), lv == 5);
+	CHECK_EQ(pg_space_canonical(&f.s, ~0ull << 56), lv == 5);
+	CHECK_EQ(pg_space_canonical(&f.s, (~0ull << 56) - 1), 0);
+	CHECK_EQ(pg_space_canonical(&f.s, ~0ull << 47), 1);
+	CHECK_UNCHANGED(&f, pg_map(&f.s, pg_va(e56), pg_pa(F4K), PG_4K, PG_W, NULL),
+			PG_ERR_NOT_CANONICAL);
+	CHECK_UNCHANGED(&f, pg_map_range(&f.s, pg_va(e56 - 4096), pg_pa(F4K), 8192, PG_W, PG_4K),
+			PG_ERR_NOT_CANONICAL);
+	CHECK_UNCHANGED(&f, pg_unmap(&f.s, pg_va(e56), NULL, NULL), PG_ERR_NOT_CANONICAL);
+	CHECK_UNCHANGED(&f, pg_unmap_range(&f.s, pg_va(e56), 4096, NULL), PG_ERR_NOT_CANONICAL);
+	CHECK_UNCHANGED(&f, pg_protect(&f.s, pg_va(e56), 4096, 0), PG_ERR_NOT_CANONICAL);
+	CHECK_UNCHANGED(&f, pg_split(&f.s, pg_va(e56)), PG_ERR_NOT_CANONICAL);
+	CHECK_ERR(pg_translate(&f.s, pg_va(e56), &t), PG_ERR_NOT_CANONICAL);
+	/* A range from below the hole into it, and one across the whole hole. */
+	CHECK_UNCHANGED(&f, pg_unmap_range(&f.s, pg_va(hole_lo() - 4096), 8192, NULL),
+			PG_ERR_NOT_CANONICAL);
+	CHECK_UNCHANGED(&f, pg_protect(&f.s, pg_va(hole_lo() - 4096), 0 - (hole_lo() - 4096), 0),
+			PG_ERR_NOT_CANONICAL);
+	if (lv == 4) {
+		CHECK_UNCHANGED(&f, pg_map(&f.s, pg_va(e47), pg_pa(F4K), PG_4K, PG_W, NULL),
+				PG_ERR_NOT_CANONICAL);
+		CHECK_ERR(pg_translate(&f.s, pg_va(e47), &t), PG_ERR_NOT_CANONICAL);
+	}
+	CHECK_ERR(pg_map(&f.s, pg_va(e47 - 4096), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_map(&f.s, pg_va(top), pg_pa(F4K + 4096), PG_4K, PG_W, NULL), PG_OK);
+	if (lv == 5) {
+		CHECK_ERR(pg_map(&f.s, pg_va(e47), pg_pa(F4K + 8192), PG_4K, PG_W, NULL), want47);
+		CHECK_ERR(pg_map(&f.s, pg_va(e56 - 4096), pg_pa(F4K + 12288), PG_4K, PG_W, NULL),
+			  PG_OK);
+		CHECK_ERR(pg_map(&f.s, pg_va(~0ull << 56), pg_pa(F4K + 16384), PG_4K, PG_W, NULL),
+			  PG_OK);
+		CHECK_ERR(pg_translate(&f.s, pg_va(e47 + 5), &t), PG_OK);
+		CHECK_EQ(t.phys.pa, F4K + 8192 + 5);
+		CHECK_EQ(t.walk[0].index, 0);
+		CHECK_EQ(t.walk[1].index, 256);
+		CHECK_ERR(pg_translate(&f.s, pg_va(e56 - 1), &t), PG_OK);
+		CHECK_EQ(t.phys.pa, F4K + 12288 + 4095);
+		CHECK_EQ(t.walk[0].index, 255);
+		CHECK_ERR(pg_translate(&f.s, pg_va(~0ull << 56), &t), PG_OK);
+		CHECK_EQ(t.walk[0].index, 256);
+		CHECK_EQ(t.levels, 5);
+		CHECK_ERR(pg_unmap(&f.s, pg_va(e47), NULL, NULL), PG_OK);
+		CHECK_ERR(pg_unmap(&f.s, pg_va(e56 - 4096), NULL, NULL), PG_OK);
+		CHECK_ERR(pg_unmap(&f.s, pg_va(~0ull << 56), NULL, NULL), PG_OK);
+	}
+	CHECK_ERR(pg_translate(&f.s, pg_va(top + 9), &t), PG_OK);
+	CHECK_EQ(t.phys.pa, F4K + 4096 + 9);
+	CHECK_EQ(t.walk[0].index, 511);
+	CHECK_EQ(t.levels, lv);
+	fx_down(&f);
+}
+
+/* Under a PML5, unmapping the last page below a PML4 gives that PML4 back too, and the
+ * PML5 entry becomes 0; the PML5 itself stays. With 4 levels the PML4 stays. */
+PT_TEST(unmap_gives_back_the_pml4_under_a_pml5)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t va = va_of(7, 1, 2, 3), other = va_of(300, 1, 2, 3);
+	map_ok(&f, va, F4K, PG_4K, PG_W);
+	map_ok(&f, other, F4K, PG_4K, PG_W);
+	uint64_t c[5];
+	pg_count_tables(&f.s, c);
+	CHECK_EQ(c[4], lv == 5);
+	CHECK_EQ(c[3], lv == 5 ? 2 : 1);
+	CHECK_EQ(sim_outstanding(&f.ram), lv == 5 ? 9 : 7);
+	CHECK_ERR(pg_unmap(&f.s, pg_va(va), NULL, NULL), PG_OK);
+	pg_count_tables(&f.s, c);
+	CHECK_EQ(c[3], 1);
+	CHECK_EQ(c[2], 1);
+	CHECK_EQ(sim_outstanding(&f.ram), lv == 5 ? 5 : 4);
+	CHECK_EQ(pg_table(&f.s, f.s.root)[0], 0);
+	CHECK(pg_table(&f.s, f.s.root)[lv == 5 ? 511 : 300] & B_P);
+	CHECK_ERR(pg_unmap_range(&f.s, pg_va(other), 4096, NULL), PG_OK);
+	pg_count_tables(&f.s, c);
+	CHECK_EQ(c[lv - 1], 1);
+	CHECK_EQ(c[0] + c[1] + c[2] + c[3] + c[4], 1);
+	CHECK_EQ(sim_outstanding(&f.ram), T(1));
+	for (unsigned i = 0; i < 512; i++)
+		CHECK_EQ(pg_table(&f.s, f.s.root)[i], 0);
 	fx_down(&f);
 }
 
 /* Upper-half addresses use PML4 entries 256..511. */
-TEST(translate_upper_half_indices)
+PT_TEST(translate_upper_half_indices)
 {
 	fx f;
 	fx_up(&f);
@@ -467,11 +588,13 @@ TEST(translate_upper_half_indices)
 	pg_translation t;
 	CHECK_ERR(pg_translate(&f.s, pg_va(va + 7), &t), PG_OK);
 	CHECK_EQ(t.phys.pa, F4K + 7);
-	CHECK_EQ(t.walk[0].index, 511);
-	CHECK_EQ(t.walk[1].index, 510);
-	CHECK_EQ(t.walk[2].index, 0);
-	CHECK_EQ(t.walk[3].index, 0);
-	CHECK(pg_table(&f.s, f.s.pml4)[511] & B_P);
+	if (lv == 5)
+		CHECK_EQ(t.walk[0].index, 511);
+	CHECK_EQ(t.walk[wi(4)].index, 511);
+	CHECK_EQ(t.walk[wi(3)].index, 510);
+	CHECK_EQ(t.walk[wi(2)].index, 0);
+	CHECK_EQ(t.walk[wi(1)].index, 0);
+	CHECK(pg_table(&f.s, f.s.root)[511] & B_P);
 	fx_down(&f);
 }
 
@@ -479,7 +602,7 @@ TEST(translate_upper_half_indices)
 
 /* A 4 KiB map into an empty space builds PDPT, PD and PT whose only entries are the
  * path (P W U, table address) and the leaf; every other entry of the dirty frames is 0. */
-TEST(map_4k_writes_entries_level_by_level)
+PT_TEST(map_4k_writes_entries_level_by_level)
 {
 	fx f;
 	fx_up(&f);
@@ -494,12 +617,12 @@ TEST(map_4k_writes_entries_level_by_level)
 	CHECK_EQ(l1, F4K | B_P | B_W | B_XD);
 	for (unsigned level = 4; level >= 1; level--)
 		CHECK_EQ(nonzero(&f, va, level), 1);
-	CHECK_EQ(sim_outstanding(&f.ram), 4);
+	CHECK_EQ(sim_outstanding(&f.ram), T(4));
 	fx_down(&f);
 }
 
 /* A 2 MiB map writes a PS leaf into the PD and builds no PT. */
-TEST(map_2m_writes_ps_leaf_at_level_2)
+PT_TEST(map_2m_writes_ps_leaf_at_level_2)
 {
 	fx f;
 	fx_up(&f);
@@ -510,12 +633,12 @@ TEST(map_2m_writes_ps_leaf_at_level_2)
 	CHECK_EQ(ent(&f, va, 2), F2M | B_P | B_PS | B_XD);
 	CHECK_EQ(nonzero(&f, va, 2), 1);
 	CHECK_EQ(nonzero(&f, va, 3), 1);
-	CHECK_EQ(sim_outstanding(&f.ram), 3);
+	CHECK_EQ(sim_outstanding(&f.ram), T(3));
 	fx_down(&f);
 }
 
 /* A 1 GiB map writes a PS leaf into the PDPT and builds no PD. */
-TEST(map_1g_writes_ps_leaf_at_level_3)
+PT_TEST(map_1g_writes_ps_leaf_at_level_3)
 {
 	fx f;
 	fx_up(&f);
@@ -524,12 +647,12 @@ TEST(map_1g_writes_ps_leaf_at_level_3)
 	CHECK_EQ(ent(&f, va, 4) & ~B_ADDR, B_TABLE);
 	CHECK_EQ(ent(&f, va, 3), F1G | B_P | B_U | B_PS);
 	CHECK_EQ(nonzero(&f, va, 3), 1);
-	CHECK_EQ(sim_outstanding(&f.ram), 2);
+	CHECK_EQ(sim_outstanding(&f.ram), T(2));
 	fx_down(&f);
 }
 
 /* Each generic flag sets exactly its SDM bit: W bit 1, U bit 2, G bit 8, no X -> XD. */
-TEST(map_sets_each_flag_bit)
+PT_TEST(map_sets_each_flag_bit)
 {
 	fx f;
 	fx_up(&f);
@@ -551,7 +674,7 @@ TEST(map_sets_each_flag_bit)
 
 /* Each cache mode selects a PAT entry (PWT, PCD, and PAT at bit 7 or 12) whose value in
  * pg_pat_value() is that memory type, on all page sizes, without touching the address. */
-TEST(map_cache_modes_select_matching_pat_entry)
+PT_TEST(map_cache_modes_select_matching_pat_entry)
 {
 	fx f;
 	fx_up(&f);
@@ -580,7 +703,7 @@ TEST(map_cache_modes_select_matching_pat_entry)
 
 /* New intermediate tables are zeroed even when a partly built space is extended and
  * the frames come dirty (0xA5) from the source. */
-TEST(map_zeroes_new_tables_in_partly_built_space)
+PT_TEST(map_zeroes_new_tables_in_partly_built_space)
 {
 	fx f;
 	fx_up(&f);
@@ -600,7 +723,7 @@ TEST(map_zeroes_new_tables_in_partly_built_space)
 }
 
 /* Without NX no entry anywhere carries bit 63, whatever was mapped. */
-TEST(map_without_nx_never_sets_xd)
+PT_TEST(map_without_nx_never_sets_xd)
 {
 	fx f;
 	fx_up_with(&f, false, true, 52);
@@ -622,32 +745,32 @@ TEST(map_without_nx_never_sets_xd)
 }
 
 /* A second 4 KiB page in the same PT reuses it and keeps its neighbour. */
-TEST(map_reuses_existing_tables)
+PT_TEST(map_reuses_existing_tables)
 {
 	fx f;
 	fx_up(&f);
 	map_ok(&f, va_of(3, 5, 7, 9), F4K, PG_4K, PG_W);
 	map_ok(&f, va_of(3, 5, 7, 10), F4K + 4096, PG_4K, 0);
-	CHECK_EQ(sim_outstanding(&f.ram), 4);
+	CHECK_EQ(sim_outstanding(&f.ram), T(4));
 	CHECK_EQ(ent(&f, va_of(3, 5, 7, 9), 1), F4K | B_P | B_W | B_XD);
 	CHECK_EQ(ent(&f, va_of(3, 5, 7, 10), 1), (F4K + 4096) | B_P | B_XD);
 	fx_down(&f);
 }
 
 /* A page address outside the canonical halves is refused. */
-TEST(map_non_canonical_is_refused)
+PT_TEST(map_non_canonical_is_refused)
 {
 	fx f;
 	fx_up(&f);
-	CHECK_UNCHANGED(&f, pg_map(&f.s, pg_va(0x0000800000000000ull), pg_pa(F4K), PG_4K, 0, NULL),
+	CHECK_UNCHANGED(&f, pg_map(&f.s, pg_va(hole_lo()), pg_pa(F4K), PG_4K, 0, NULL),
 			PG_ERR_NOT_CANONICAL);
-	CHECK_UNCHANGED(&f, pg_map(&f.s, pg_va(0xfff0000000000000ull), pg_pa(F2M), PG_2M, 0, NULL),
+	CHECK_UNCHANGED(&f, pg_map(&f.s, pg_va(hole_hi() & ~(2 * MIB - 1)), pg_pa(F2M), PG_2M, 0, NULL),
 			PG_ERR_NOT_CANONICAL);
 	fx_down(&f);
 }
 
 /* A page address not aligned to the page size is refused. */
-TEST(map_unaligned_page_is_refused)
+PT_TEST(map_unaligned_page_is_refused)
 {
 	fx f;
 	fx_up(&f);
@@ -661,7 +784,7 @@ TEST(map_unaligned_page_is_refused)
 }
 
 /* A frame not aligned to the page size is refused as not aligned. */
-TEST(map_unaligned_frame_is_refused)
+PT_TEST(map_unaligned_frame_is_refused)
 {
 	fx f;
 	fx_up(&f);
@@ -675,7 +798,7 @@ TEST(map_unaligned_frame_is_refused)
 }
 
 /* Mapping over a leaf of the same size reports its frame and leaves it alone. */
-TEST(map_over_same_size_leaf_reports_existing_frame)
+PT_TEST(map_over_same_size_leaf_reports_existing_frame)
 {
 	fx f;
 	fx_up(&f);
@@ -693,7 +816,7 @@ TEST(map_over_same_size_leaf_reports_existing_frame)
 
 /* A huge page over a table that holds smaller leaves is already mapped, naming one of
  * the frames in the way. */
-TEST(map_huge_over_smaller_leaves_is_already_mapped)
+PT_TEST(map_huge_over_smaller_leaves_is_already_mapped)
 {
 	fx f;
 	fx_up(&f);
@@ -710,7 +833,7 @@ TEST(map_huge_over_smaller_leaves_is_already_mapped)
 }
 
 /* A smaller page inside a huge leaf is refused because the huge page is in the way. */
-TEST(map_inside_huge_page_is_huge_page)
+PT_TEST(map_inside_huge_page_is_huge_page)
 {
 	fx f;
 	fx_up(&f);
@@ -726,14 +849,14 @@ TEST(map_inside_huge_page_is_huge_page)
 }
 
 /* An empty frame source makes a map that needs tables fail and keep nothing. */
-TEST(map_out_of_frames_is_no_frames)
+PT_TEST(map_out_of_frames_is_no_frames)
 {
 	fx f;
 	fx_up(&f);
 	f.ram.fail_after = 0;
 	CHECK_UNCHANGED(&f, pg_map(&f.s, pg_va(va_of(3, 5, 7, 9)), pg_pa(F4K), PG_4K, 0, NULL),
 			PG_ERR_NO_FRAMES);
-	CHECK_EQ(sim_outstanding(&f.ram), 1);
+	CHECK_EQ(sim_outstanding(&f.ram), T(1));
 	/* a map that needs no new table still works */
 	f.ram.fail_after = -1;
 	map_ok(&f, va_of(3, 5, 7, 9), F4K, PG_4K, 0);
@@ -744,7 +867,7 @@ TEST(map_out_of_frames_is_no_frames)
 }
 
 /* Without 1 GiB support a 1 GiB map, or a map_range allowed 1 GiB pages, is refused. */
-TEST(map_1g_unsupported_without_has_1g)
+PT_TEST(map_1g_unsupported_without_has_1g)
 {
 	fx f;
 	fx_up_with(&f, true, false, 52);
@@ -757,7 +880,7 @@ TEST(map_1g_unsupported_without_has_1g)
 }
 
 /* A frame at or beyond 2^phys_bits is a bad frame; the last frame below it is fine. */
-TEST(map_frame_beyond_phys_bits_is_bad_frame)
+PT_TEST(map_frame_beyond_phys_bits_is_bad_frame)
 {
 	fx f;
 	fx_up(&f);
@@ -777,7 +900,7 @@ TEST(map_frame_beyond_phys_bits_is_bad_frame)
 }
 
 /* Unknown flag bits and unknown page sizes are bad arguments. */
-TEST(map_bad_flags_or_size_is_bad_arg)
+PT_TEST(map_bad_flags_or_size_is_bad_arg)
 {
 	fx f;
 	fx_up(&f);
@@ -791,7 +914,7 @@ TEST(map_bad_flags_or_size_is_bad_arg)
 }
 
 /* Mapping into empty slots never asks for a TLB flush. */
-TEST(map_fresh_does_not_flush)
+PT_TEST(map_fresh_does_not_flush)
 {
 	fx f;
 	fx_up(&f);
@@ -808,7 +931,7 @@ TEST(map_fresh_does_not_flush)
 
 /* map_range of 12K + 2M + 1G + 2M + 8K at matching alignment uses 4K head pages, a 2M
  * page, a 1G page, a 2M page and 4K tail pages, as the raw entries show. */
-TEST(map_range_picks_largest_page_per_alignment)
+PT_TEST(map_range_picks_largest_page_per_alignment)
 {
 	fx f;
 	fx_up(&f);
@@ -825,7 +948,7 @@ TEST(map_range_picks_largest_page_per_alignment)
 	CHECK_EQ(nonzero(&f, va_of(3, 6, 1, 0), 1), 2);
 	CHECK_EQ(nonzero(&f, va_of(3, 4, 510, 0), 1), 3);
 	/* PML4, PDPT, PD(3,4), PT(3,4,510), PD(3,6), PT(3,6,1) */
-	CHECK_EQ(sim_outstanding(&f.ram), 6);
+	CHECK_EQ(sim_outstanding(&f.ram), T(6));
 	runs rs = { .n = 0 };
 	CHECK_ERR(pg_walk(&f.s, pg_va(va), len, collect, &rs), PG_OK);
 	CHECK_EQ(rs.n, 5);
@@ -838,13 +961,13 @@ TEST(map_range_picks_largest_page_per_alignment)
 }
 
 /* When virtual and physical addresses disagree modulo 2 MiB only 4 KiB pages fit. */
-TEST(map_range_incongruent_phys_uses_4k)
+PT_TEST(map_range_incongruent_phys_uses_4k)
 {
 	fx f;
 	fx_up(&f);
 	uint64_t va = va_of(3, 5, 0, 0);
 	CHECK_ERR(pg_map_range(&f.s, pg_va(va), pg_pa(GIB + 4096), 4 * MIB, 0, PG_1G), PG_OK);
-	uint64_t c[4];
+	uint64_t c[5];
 	pg_count_tables(&f.s, c);
 	CHECK_EQ(c[0], 2);
 	CHECK_EQ(ent(&f, va + 4 * MIB - 4096, 1), (GIB + 4 * MIB) | B_P | B_XD);
@@ -852,7 +975,7 @@ TEST(map_range_incongruent_phys_uses_4k)
 }
 
 /* max_size caps the page size even where larger pages would fit. */
-TEST(map_range_respects_max_size)
+PT_TEST(map_range_respects_max_size)
 {
 	fx f;
 	fx_up(&f);
@@ -867,7 +990,7 @@ TEST(map_range_respects_max_size)
 }
 
 /* A map_range whose last page is already mapped maps nothing at all. */
-TEST(map_range_conflict_at_end_changes_nothing)
+PT_TEST(map_range_conflict_at_end_changes_nothing)
 {
 	fx f;
 	fx_up(&f);
@@ -881,7 +1004,7 @@ TEST(map_range_conflict_at_end_changes_nothing)
 }
 
 /* A map_range of small pages that runs into a huge leaf is refused whole. */
-TEST(map_range_into_huge_page_changes_nothing)
+PT_TEST(map_range_into_huge_page_changes_nothing)
 {
 	fx f;
 	fx_up(&f);
@@ -893,7 +1016,7 @@ TEST(map_range_into_huge_page_changes_nothing)
 
 /* Zero length, unaligned arguments, overflow, non-canonical ends, frames beyond the
  * CPU, unknown sizes and flags are refused before anything is touched. */
-TEST(map_range_argument_errors)
+PT_TEST(map_range_argument_errors)
 {
 	fx f;
 	fx_up(&f);
@@ -907,10 +1030,10 @@ TEST(map_range_argument_errors)
 			PG_ERR_NOT_ALIGNED);
 	CHECK_UNCHANGED(&f, pg_map_range(&f.s, pg_va(0xfffffffffffff000ull), pg_pa(F4K), 8192, 0,
 					 PG_4K), PG_ERR_BAD_ARG);
-	CHECK_UNCHANGED(&f, pg_map_range(&f.s, pg_va(0x00007ffffffff000ull), pg_pa(F4K), 8192, 0,
+	CHECK_UNCHANGED(&f, pg_map_range(&f.s, pg_va(hole_lo() - 4096), pg_pa(F4K), 8192, 0,
 					 PG_4K), PG_ERR_NOT_CANONICAL);
-	CHECK_UNCHANGED(&f, pg_map_range(&f.s, pg_va(0x00007ffffffff000ull), pg_pa(F4K),
-					 0xffff800000000000ull - 0x00007ffffffff000ull + 4096, 0,
+	CHECK_UNCHANGED(&f, pg_map_range(&f.s, pg_va(hole_lo() - 4096), pg_pa(F4K),
+					 hole_hi() + 1 - (hole_lo() - 4096) + 4096, 0,
 					 PG_4K), PG_ERR_NOT_CANONICAL);
 	CHECK_UNCHANGED(&f, pg_map_range(&f.s, pg_va(va), pg_pa((1ull << 52) - 4096), 8192, 0,
 					 PG_4K), PG_ERR_BAD_FRAME);
@@ -922,7 +1045,7 @@ TEST(map_range_argument_errors)
 }
 
 /* A range that ends exactly at the top of the address space is valid. */
-TEST(map_range_up_to_top_of_address_space)
+PT_TEST(map_range_up_to_top_of_address_space)
 {
 	fx f;
 	fx_up(&f);
@@ -932,7 +1055,7 @@ TEST(map_range_up_to_top_of_address_space)
 	uint64_t n = 0;
 	CHECK_ERR(pg_unmap_range(&f.s, pg_va(0xffffffffffc00000ull), 4 * MIB, &n), PG_OK);
 	CHECK_EQ(n, 2);
-	CHECK_EQ(sim_outstanding(&f.ram), 1);
+	CHECK_EQ(sim_outstanding(&f.ram), T(1));
 	fx_down(&f);
 }
 
@@ -940,7 +1063,7 @@ TEST(map_range_up_to_top_of_address_space)
 
 /* unmap returns the frame and size of the leaf, clears its entry, and va stops
  * translating. */
-TEST(unmap_returns_frame_and_size)
+PT_TEST(unmap_returns_frame_and_size)
 {
 	fx f;
 	fx_up(&f);
@@ -963,7 +1086,7 @@ TEST(unmap_returns_frame_and_size)
 }
 
 /* Unmapping an address nothing maps is not mapped, also next to a mapped page. */
-TEST(unmap_not_mapped_is_refused)
+PT_TEST(unmap_not_mapped_is_refused)
 {
 	fx f;
 	fx_up(&f);
@@ -975,7 +1098,7 @@ TEST(unmap_not_mapped_is_refused)
 
 /* Unmapping a page inside a huge leaf (not its start) is refused: the huge page is in
  * the way. */
-TEST(unmap_inside_huge_page_is_huge_page)
+PT_TEST(unmap_inside_huge_page_is_huge_page)
 {
 	fx f;
 	fx_up(&f);
@@ -987,12 +1110,12 @@ TEST(unmap_inside_huge_page_is_huge_page)
 }
 
 /* Non-canonical and unaligned pages are refused by unmap. */
-TEST(unmap_argument_errors)
+PT_TEST(unmap_argument_errors)
 {
 	fx f;
 	fx_up(&f);
 	map_ok(&f, va_of(3, 5, 7, 9), F4K, PG_4K, 0);
-	CHECK_UNCHANGED(&f, pg_unmap(&f.s, pg_va(0x0000900000000000ull), NULL, NULL),
+	CHECK_UNCHANGED(&f, pg_unmap(&f.s, pg_va(hole_lo() | 1ull << 44), NULL, NULL),
 			PG_ERR_NOT_CANONICAL);
 	CHECK_UNCHANGED(&f, pg_unmap(&f.s, pg_va(va_of(3, 5, 7, 9) + 8), NULL, NULL),
 			PG_ERR_NOT_ALIGNED);
@@ -1000,57 +1123,57 @@ TEST(unmap_argument_errors)
 }
 
 /* Tables left empty by unmap go back to the frame source, bottom up. */
-TEST(unmap_gives_back_empty_tables)
+PT_TEST(unmap_gives_back_empty_tables)
 {
 	fx f;
 	fx_up(&f);
 	map_ok(&f, va_of(3, 5, 7, 9), F4K, PG_4K, 0);
-	CHECK_EQ(sim_outstanding(&f.ram), 4);
+	CHECK_EQ(sim_outstanding(&f.ram), T(4));
 	CHECK_ERR(pg_unmap(&f.s, pg_va(va_of(3, 5, 7, 9)), NULL, NULL), PG_OK);
-	CHECK_EQ(sim_outstanding(&f.ram), 1);
-	CHECK_EQ(pg_table(&f.s, f.s.pml4)[3], 0);
+	CHECK_EQ(sim_outstanding(&f.ram), T(1));
+	CHECK_EQ(pg_table(&f.s, f.s.root)[3], 0);
 	map_ok(&f, va_of(3, 5, 8, 0), F2M, PG_2M, 0);
 	map_ok(&f, va_of(3, 6, 0, 0), F1G, PG_1G, 0);
 	CHECK_ERR(pg_unmap(&f.s, pg_va(va_of(3, 5, 8, 0)), NULL, NULL), PG_OK);
-	CHECK_EQ(sim_outstanding(&f.ram), 2); /* PD gone, PDPT still holds the 1G leaf */
+	CHECK_EQ(sim_outstanding(&f.ram), T(2)); /* PD gone, PDPT still holds the 1G leaf */
 	CHECK_EQ(ent(&f, va_of(3, 5, 0, 0), 3), 0);
 	CHECK_ERR(pg_unmap(&f.s, pg_va(va_of(3, 6, 0, 0)), NULL, NULL), PG_OK);
-	CHECK_EQ(sim_outstanding(&f.ram), 1);
+	CHECK_EQ(sim_outstanding(&f.ram), T(1));
 	fx_down(&f);
 }
 
 /* unmap keeps tables that still hold other leaves. */
-TEST(unmap_keeps_tables_in_use)
+PT_TEST(unmap_keeps_tables_in_use)
 {
 	fx f;
 	fx_up(&f);
 	map_ok(&f, va_of(3, 5, 7, 9), F4K, PG_4K, 0);
 	map_ok(&f, va_of(3, 5, 7, 10), F4K + 4096, PG_4K, 0);
 	CHECK_ERR(pg_unmap(&f.s, pg_va(va_of(3, 5, 7, 9)), NULL, NULL), PG_OK);
-	CHECK_EQ(sim_outstanding(&f.ram), 4);
+	CHECK_EQ(sim_outstanding(&f.ram), T(4));
 	CHECK_EQ(ent(&f, va_of(3, 5, 7, 10), 1), (F4K + 4096) | B_P | B_XD);
 	fx_down(&f);
 }
 
 /* Without a free function empty tables stay linked and counted. */
-TEST(unmap_keeps_empty_tables_without_free)
+PT_TEST(unmap_keeps_empty_tables_without_free)
 {
 	fx f;
 	fx_up(&f);
 	f.frames.free = NULL;
 	map_ok(&f, va_of(3, 5, 7, 9), F4K, PG_4K, 0);
 	CHECK_ERR(pg_unmap(&f.s, pg_va(va_of(3, 5, 7, 9)), NULL, NULL), PG_OK);
-	uint64_t c[4];
+	uint64_t c[5];
 	pg_count_tables(&f.s, c);
 	CHECK(c[0] == 1 && c[1] == 1 && c[2] == 1 && c[3] == 1);
-	CHECK_EQ(sim_outstanding(&f.ram), 4);
+	CHECK_EQ(sim_outstanding(&f.ram), T(4));
 	CHECK_ERR(pg_unmap_range(&f.s, pg_va(va_of(3, 0, 0, 0)), 4 * GIB, NULL), PG_OK);
-	CHECK_EQ(sim_outstanding(&f.ram), 4);
+	CHECK_EQ(sim_outstanding(&f.ram), T(4));
 	fx_down(&f); /* restores free, so destroy gives all four back */
 }
 
 /* unmap asks for exactly the unmapped page to be flushed. */
-TEST(unmap_flushes_the_page)
+PT_TEST(unmap_flushes_the_page)
 {
 	fx f;
 	fx_up(&f);
@@ -1073,7 +1196,7 @@ TEST(unmap_flushes_the_page)
 
 /* unmap_range removes every leaf of any size inside the range, skips holes, counts
  * the leaves and gives back all tables. */
-TEST(unmap_range_skips_holes_and_counts_leaves)
+PT_TEST(unmap_range_skips_holes_and_counts_leaves)
 {
 	fx f;
 	fx_up(&f);
@@ -1086,12 +1209,12 @@ TEST(unmap_range_skips_holes_and_counts_leaves)
 	uint64_t n = 0;
 	CHECK_ERR(pg_unmap_range(&f.s, pg_va(base), 2 * GIB, &n), PG_OK);
 	CHECK_EQ(n, 5);
-	CHECK_EQ(sim_outstanding(&f.ram), 1);
+	CHECK_EQ(sim_outstanding(&f.ram), T(1));
 	fx_down(&f);
 }
 
 /* A huge page that crosses the start of the range refuses the whole unmap_range. */
-TEST(unmap_range_huge_page_crossing_start_is_refused)
+PT_TEST(unmap_range_huge_page_crossing_start_is_refused)
 {
 	fx f;
 	fx_up(&f);
@@ -1103,7 +1226,7 @@ TEST(unmap_range_huge_page_crossing_start_is_refused)
 }
 
 /* A huge page that crosses the end of the range refuses the whole unmap_range. */
-TEST(unmap_range_huge_page_crossing_end_is_refused)
+PT_TEST(unmap_range_huge_page_crossing_end_is_refused)
 {
 	fx f;
 	fx_up(&f);
@@ -1116,7 +1239,7 @@ TEST(unmap_range_huge_page_crossing_end_is_refused)
 
 /* unmap_range asks for one flush that covers every removed leaf and stays inside the
  * range; with nothing removed it asks for none. */
-TEST(unmap_range_flushes_once_covering_removed)
+PT_TEST(unmap_range_flushes_once_covering_removed)
 {
 	fx f;
 	fx_up(&f);
@@ -1139,15 +1262,15 @@ TEST(unmap_range_flushes_once_covering_removed)
 }
 
 /* Partial unmap_range frees exactly the tables it emptied. */
-TEST(unmap_range_gives_back_emptied_tables_only)
+PT_TEST(unmap_range_gives_back_emptied_tables_only)
 {
 	fx f;
 	fx_up(&f);
 	uint64_t base = va_of(3, 5, 0, 0);
 	CHECK_ERR(pg_map_range(&f.s, pg_va(base), pg_pa(F4K), 6 * MIB, 0, PG_4K), PG_OK);
-	CHECK_EQ(sim_outstanding(&f.ram), 6);
+	CHECK_EQ(sim_outstanding(&f.ram), T(6));
 	CHECK_ERR(pg_unmap_range(&f.s, pg_va(base + 4096), 4 * MIB, NULL), PG_OK);
-	CHECK_EQ(sim_outstanding(&f.ram), 5); /* the second PT was emptied */
+	CHECK_EQ(sim_outstanding(&f.ram), T(5)); /* the second PT was emptied */
 	CHECK_EQ(ent(&f, base + 2 * MIB, 2), 0);
 	CHECK_EQ(nonzero(&f, base, 1), 1);
 	CHECK_EQ(nonzero(&f, base + 4 * MIB + 4096, 1), 511);
@@ -1155,7 +1278,7 @@ TEST(unmap_range_gives_back_emptied_tables_only)
 }
 
 /* Zero length, unaligned, overflowing and non-canonical ranges are refused. */
-TEST(unmap_range_argument_errors)
+PT_TEST(unmap_range_argument_errors)
 {
 	fx f;
 	fx_up(&f);
@@ -1166,7 +1289,7 @@ TEST(unmap_range_argument_errors)
 	CHECK_UNCHANGED(&f, pg_unmap_range(&f.s, pg_va(va), 100, NULL), PG_ERR_NOT_ALIGNED);
 	CHECK_UNCHANGED(&f, pg_unmap_range(&f.s, pg_va(0xfffffffffffff000ull), 8192, NULL),
 			PG_ERR_BAD_ARG);
-	CHECK_UNCHANGED(&f, pg_unmap_range(&f.s, pg_va(0x00007fffffffe000ull), 3 * 4096, NULL),
+	CHECK_UNCHANGED(&f, pg_unmap_range(&f.s, pg_va(hole_lo() - 8192), 3 * 4096, NULL),
 			PG_ERR_NOT_CANONICAL);
 	fx_down(&f);
 }
@@ -1175,7 +1298,7 @@ TEST(unmap_range_argument_errors)
 
 /* protect rewrites the flags of every leaf inside the range and nothing outside it,
  * keeping the frames. */
-TEST(protect_rewrites_every_leaf_in_range)
+PT_TEST(protect_rewrites_every_leaf_in_range)
 {
 	fx f;
 	fx_up(&f);
@@ -1190,7 +1313,7 @@ TEST(protect_rewrites_every_leaf_in_range)
 }
 
 /* protect over a whole huge leaf rewrites it in place, PS and frame kept. */
-TEST(protect_whole_huge_page)
+PT_TEST(protect_whole_huge_page)
 {
 	fx f;
 	fx_up(&f);
@@ -1204,7 +1327,7 @@ TEST(protect_whole_huge_page)
 }
 
 /* A hole in the range makes protect fail as not mapped and change nothing. */
-TEST(protect_hole_is_not_mapped)
+PT_TEST(protect_hole_is_not_mapped)
 {
 	fx f;
 	fx_up(&f);
@@ -1217,7 +1340,7 @@ TEST(protect_hole_is_not_mapped)
 }
 
 /* A huge leaf crossing either end of the range makes protect fail and change nothing. */
-TEST(protect_huge_page_crossing_is_refused)
+PT_TEST(protect_huge_page_crossing_is_refused)
 {
 	fx f;
 	fx_up(&f);
@@ -1230,7 +1353,7 @@ TEST(protect_huge_page_crossing_is_refused)
 }
 
 /* protect asks for one flush of (a superset inside) the range. */
-TEST(protect_flushes_the_range)
+PT_TEST(protect_flushes_the_range)
 {
 	fx f;
 	fx_up(&f);
@@ -1245,7 +1368,7 @@ TEST(protect_flushes_the_range)
 }
 
 /* protect refuses unknown flags and bad ranges without touching anything. */
-TEST(protect_argument_errors)
+PT_TEST(protect_argument_errors)
 {
 	fx f;
 	fx_up(&f);
@@ -1254,7 +1377,7 @@ TEST(protect_argument_errors)
 	CHECK_UNCHANGED(&f, pg_protect(&f.s, pg_va(va), 4096, 1u << 8), PG_ERR_BAD_ARG);
 	CHECK_UNCHANGED(&f, pg_protect(&f.s, pg_va(va), 0, 0), PG_ERR_BAD_ARG);
 	CHECK_UNCHANGED(&f, pg_protect(&f.s, pg_va(va + 1), 4096, 0), PG_ERR_NOT_ALIGNED);
-	CHECK_UNCHANGED(&f, pg_protect(&f.s, pg_va(0x0000800000000000ull), 4096, 0),
+	CHECK_UNCHANGED(&f, pg_protect(&f.s, pg_va(hole_lo()), 4096, 0),
 			PG_ERR_NOT_CANONICAL);
 	fx_down(&f);
 }
@@ -1263,7 +1386,7 @@ TEST(protect_argument_errors)
 
 /* Splitting a 2 MiB leaf gives 512 4 KiB leaves: every address translates to the same
  * physical address with the same flags, and the PAT bit moves from bit 12 to bit 7. */
-TEST(split_2m_keeps_every_translation)
+PT_TEST(split_2m_keeps_every_translation)
 {
 	fx f;
 	fx_up(&f);
@@ -1287,7 +1410,7 @@ TEST(split_2m_keeps_every_translation)
 }
 
 /* Splitting a 1 GiB leaf gives 512 2 MiB leaves mapping the same memory and flags. */
-TEST(split_1g_keeps_every_translation)
+PT_TEST(split_1g_keeps_every_translation)
 {
 	fx f;
 	fx_up(&f);
@@ -1313,7 +1436,7 @@ TEST(split_1g_keeps_every_translation)
 }
 
 /* split asks for exactly the huge page to be flushed. */
-TEST(split_flushes_the_huge_page)
+PT_TEST(split_flushes_the_huge_page)
 {
 	fx f;
 	fx_up(&f);
@@ -1328,14 +1451,14 @@ TEST(split_flushes_the_huge_page)
 
 /* split refuses an unmapped page, a page inside (not at the start of) a huge leaf, a
  * non-canonical page and an empty frame source, changing nothing. */
-TEST(split_errors_change_nothing)
+PT_TEST(split_errors_change_nothing)
 {
 	fx f;
 	fx_up(&f);
 	map_ok(&f, va_of(3, 5, 8, 0), F2M, PG_2M, PG_W);
 	CHECK_UNCHANGED(&f, pg_split(&f.s, pg_va(va_of(3, 5, 9, 0))), PG_ERR_NOT_MAPPED);
 	CHECK_UNCHANGED(&f, pg_split(&f.s, pg_va(va_of(3, 5, 8, 1))), PG_ERR_NOT_ALIGNED);
-	CHECK_UNCHANGED(&f, pg_split(&f.s, pg_va(0x0000800000000000ull)), PG_ERR_NOT_CANONICAL);
+	CHECK_UNCHANGED(&f, pg_split(&f.s, pg_va(hole_lo())), PG_ERR_NOT_CANONICAL);
 	f.ram.fail_after = 0;
 	CHECK_UNCHANGED(&f, pg_split(&f.s, pg_va(va_of(3, 5, 8, 0))), PG_ERR_NO_FRAMES);
 	f.ram.fail_after = -1;
@@ -1344,7 +1467,7 @@ TEST(split_errors_change_nothing)
 
 /* Quirk: splitting a 4 KiB leaf is a bad argument (paging.h does not name an error
  * for it; nothing smaller exists). */
-TEST(split_4k_page_is_bad_arg_quirk)
+PT_TEST(split_4k_page_is_bad_arg_quirk)
 {
 	fx f;
 	fx_up(&f);
@@ -1357,7 +1480,7 @@ TEST(split_4k_page_is_bad_arg_quirk)
 
 /* Leaves with contiguous virtual and physical addresses and equal flags merge into one
  * run. */
-TEST(walk_merges_contiguous_equal_leaves)
+PT_TEST(walk_merges_contiguous_equal_leaves)
 {
 	fx f;
 	fx_up(&f);
@@ -1372,7 +1495,7 @@ TEST(walk_merges_contiguous_equal_leaves)
 }
 
 /* A leaf whose flags differ splits the run. */
-TEST(walk_splits_on_different_flags)
+PT_TEST(walk_splits_on_different_flags)
 {
 	fx f;
 	fx_up(&f);
@@ -1390,7 +1513,7 @@ TEST(walk_splits_on_different_flags)
 }
 
 /* A gap in physical addresses splits the run although virtual addresses continue. */
-TEST(walk_splits_on_discontiguous_phys)
+PT_TEST(walk_splits_on_discontiguous_phys)
 {
 	fx f;
 	fx_up(&f);
@@ -1406,7 +1529,7 @@ TEST(walk_splits_on_discontiguous_phys)
 }
 
 /* Leaves of different sizes do not merge even when contiguous with equal flags. */
-TEST(walk_splits_on_page_size)
+PT_TEST(walk_splits_on_page_size)
 {
 	fx f;
 	fx_up(&f);
@@ -1422,7 +1545,7 @@ TEST(walk_splits_on_page_size)
 }
 
 /* Leaves are clipped to the walked range, with the matching physical address. */
-TEST(walk_clips_leaves_to_the_range)
+PT_TEST(walk_clips_leaves_to_the_range)
 {
 	fx f;
 	fx_up(&f);
@@ -1435,7 +1558,7 @@ TEST(walk_clips_leaves_to_the_range)
 }
 
 /* The walk stops as soon as the callback returns false. */
-TEST(walk_stops_when_callback_says_so)
+PT_TEST(walk_stops_when_callback_says_so)
 {
 	fx f;
 	fx_up(&f);
@@ -1448,7 +1571,7 @@ TEST(walk_stops_when_callback_says_so)
 }
 
 /* Length 0 walks to the end of the address space, through both halves in order. */
-TEST(walk_length_zero_covers_both_halves)
+PT_TEST(walk_length_zero_covers_both_halves)
 {
 	fx f;
 	fx_up(&f);
@@ -1463,7 +1586,7 @@ TEST(walk_length_zero_covers_both_halves)
 }
 
 /* The walk reports effective flags, as translate does. */
-TEST(walk_reports_effective_flags)
+PT_TEST(walk_reports_effective_flags)
 {
 	fx f;
 	fx_up(&f);
@@ -1539,7 +1662,7 @@ static pg_err do_split(fx *f, const void *arg)
 }
 
 /* Every size of map into an empty space fails cleanly for each frame short. */
-TEST(no_partial_success_map_into_empty_space)
+PT_TEST(no_partial_success_map_into_empty_space)
 {
 	unsigned need[3] = { 3, 2, 1 };
 	uint64_t frames[3] = { F4K, F2M, F1G };
@@ -1547,13 +1670,13 @@ TEST(no_partial_success_map_into_empty_space)
 		fx f;
 		fx_up(&f);
 		op_args a = { va_of(300, 6, 0, 0), frames[s], 0, (pg_size)s };
-		no_partial_success(&f, do_map, &a, need[s]);
+		no_partial_success(&f, do_map, &a, need[s] + (lv - 4)); /* + a PML4 */
 		fx_down(&f);
 	}
 }
 
 /* Maps into a partly built space fail cleanly for each frame short of what they need. */
-TEST(no_partial_success_map_into_partly_built_space)
+PT_TEST(no_partial_success_map_into_partly_built_space)
 {
 	fx f;
 	fx_up(&f);
@@ -1577,7 +1700,7 @@ TEST(no_partial_success_map_into_partly_built_space)
 
 /* map_range over several page sizes and alignments fails cleanly for each frame short,
  * in an empty and in a partly built space. */
-TEST(no_partial_success_map_range)
+PT_TEST(no_partial_success_map_range)
 {
 	uint64_t mixed = 12 * KIB + 2 * MIB + GIB + 2 * MIB + 8 * KIB;
 	struct { op_args a; unsigned need; } empty[] = {
@@ -1590,7 +1713,7 @@ TEST(no_partial_success_map_range)
 	for (unsigned i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
 		fx f;
 		fx_up(&f);
-		no_partial_success(&f, do_map_range, &empty[i].a, empty[i].need);
+		no_partial_success(&f, do_map_range, &empty[i].a, empty[i].need + (lv - 4));
 		fx_down(&f);
 	}
 	fx f;
@@ -1604,7 +1727,7 @@ TEST(no_partial_success_map_range)
 }
 
 /* split of either huge size fails cleanly without its one frame. */
-TEST(no_partial_success_split)
+PT_TEST(no_partial_success_split)
 {
 	fx f;
 	fx_up(&f);
@@ -1620,7 +1743,7 @@ TEST(no_partial_success_split)
 
 /* Pages mapped one after another in one 2 MiB region land in the same level-1 table,
  * whether the walk was taken or skipped. */
-TEST(walk_cache_maps_land_in_the_same_table)
+PT_TEST(walk_cache_maps_land_in_the_same_table)
 {
 	fx f;
 	fx_up(&f);
@@ -1628,7 +1751,7 @@ TEST(walk_cache_maps_land_in_the_same_table)
 	for (unsigned i = 0; i < 512; i++)
 		CHECK_ERR(pg_map(&f.s, pg_va(va + i * 4096), pg_pa(F4K + i * 4096ull), PG_4K,
 				 PG_W, NULL), PG_OK);
-	uint64_t counts[4];
+	uint64_t counts[5];
 	pg_count_tables(&f.s, counts);
 	CHECK_EQ(counts[0], 1);
 	pg_translation t;
@@ -1646,7 +1769,7 @@ TEST(walk_cache_maps_land_in_the_same_table)
 
 /* After unmap gives the cached table back and its frame is reused for other tables,
  * a map in the old region must walk again, not write into the recycled frame. */
-TEST(walk_cache_dropped_when_unmap_frees_the_table)
+PT_TEST(walk_cache_dropped_when_unmap_frees_the_table)
 {
 	fx f;
 	fx_up(&f);
@@ -1669,7 +1792,7 @@ TEST(walk_cache_dropped_when_unmap_frees_the_table)
 }
 
 /* unmap_range that frees the cached table drops the cache the same way. */
-TEST(walk_cache_dropped_when_unmap_range_frees_the_table)
+PT_TEST(walk_cache_dropped_when_unmap_range_frees_the_table)
 {
 	fx f;
 	fx_up(&f);
@@ -1678,40 +1801,47 @@ TEST(walk_cache_dropped_when_unmap_range_frees_the_table)
 		CHECK_ERR(pg_map(&f.s, pg_va(va + i * 4096ull), pg_pa(F4K), PG_4K, PG_W, NULL),
 			  PG_OK);
 	CHECK_ERR(pg_unmap_range(&f.s, pg_va(va), 2 * MIB, NULL), PG_OK);
-	CHECK_EQ(sim_outstanding(&f.ram), 1); /* only the PML4 is left */
+	CHECK_EQ(sim_outstanding(&f.ram), T(1)); /* only the PML4 is left */
 	CHECK_ERR(pg_map(&f.s, pg_va(va_of(7, 0, 0, 0)), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
 	CHECK_ERR(pg_map(&f.s, pg_va(va + 5 * 4096ull), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
 	pg_translation t;
 	CHECK_ERR(pg_translate(&f.s, pg_va(va_of(7, 0, 0, 5)), &t), PG_ERR_NOT_MAPPED);
 	CHECK_ERR(pg_translate(&f.s, pg_va(va + 5 * 4096ull), &t), PG_OK);
-	uint64_t counts[4];
+	uint64_t counts[5];
 	pg_count_tables(&f.s, counts);
 	CHECK_EQ(counts[0], 2);
 	fx_down(&f);
 }
 
 /* A handle attached to existing tables sees and extends them. */
-TEST(space_attach_adopts_existing_tables)
+PT_TEST(space_attach_adopts_existing_tables)
 {
 	fx f;
 	fx_up(&f);
 	uint64_t va = va_of(1, 2, 3, 4);
 	CHECK_ERR(pg_map(&f.s, pg_va(va), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
 	pg_space b;
-	CHECK_ERR(pg_space_attach(&b, f.s.pml4, &f.frames, sim_offset(&f.ram), true, true, 52),
+	CHECK_ERR(pg_space_attach(&b, f.s.root, &f.frames, sim_offset(&f.ram), true, true, 52, lv),
 		  PG_OK);
 	pg_translation t;
 	CHECK_ERR(pg_translate(&b, pg_va(va), &t), PG_OK);
 	CHECK_EQ(t.phys.pa, F4K);
-	CHECK_ERR(pg_space_attach(&b, pg_pa(f.s.pml4.pa + 8), NULL, 0, true, true, 52),
+	CHECK_ERR(pg_space_attach(&b, pg_pa(f.s.root.pa + 8), NULL, 0, true, true, 52, lv),
 		  PG_ERR_BAD_ARG);
+	for (unsigned bad = 0; bad < 8; bad++)
+		if (bad != 4 && bad != 5) {
+			CHECK_ERR(pg_space_attach(&b, f.s.root, NULL, 0, true, true, 52, bad),
+				  PG_ERR_BAD_ARG);
+			CHECK_ERR(pg_space_init(&b, &f.frames, 0, true, true, 52, bad), PG_ERR_BAD_ARG);
+		}
+	CHECK_EQ(sim_outstanding(&f.ram), T(4));
 	fx_down(&f);
 }
 
 /* The freed tables come back (LIFO) as the level-3, level-2 and level-1 tables of another
  * region with the same level-3 and level-2 indices, so the old level-2 entry's bytes hold
  * the same value again. Only the handle's own invalidation can tell the cache is stale. */
-TEST(walk_cache_dropped_when_frames_return_in_the_same_roles)
+PT_TEST(walk_cache_dropped_when_frames_return_in_the_same_roles)
 {
 	fx f;
 	fx_up(&f);
@@ -1731,7 +1861,7 @@ TEST(walk_cache_dropped_when_frames_return_in_the_same_roles)
 
 /* The fast path builds 4 KiB entries from a table; for every flag combination, with and
  * without NX, it must write exactly what the walking path writes. */
-TEST(walk_cache_entries_equal_slow_path_entries_for_every_flag)
+PT_TEST(walk_cache_entries_equal_slow_path_entries_for_every_flag)
 {
 	for (int nx = 0; nx < 2; nx++) {
 		fx f;
@@ -1746,10 +1876,157 @@ TEST(walk_cache_entries_equal_slow_path_entries_for_every_flag)
 						 PG_4K, flags, NULL), PG_OK);
 			CHECK_ERR(pg_translate(&f.s, pg_va(va), &a), PG_OK);
 			CHECK_ERR(pg_translate(&f.s, pg_va(va + 2 * 4096ull), &b), PG_OK);
-			CHECK_EQ(a.walk[3].entry & ~B_ADDR, b.walk[3].entry & ~B_ADDR);
-			CHECK_EQ(b.walk[3].entry & B_ADDR, F4K + 2 * 4096ull);
+			CHECK_EQ(a.walk[wi(1)].entry & ~B_ADDR, b.walk[wi(1)].entry & ~B_ADDR);
+			CHECK_EQ(b.walk[wi(1)].entry & B_ADDR, F4K + 2 * 4096ull);
 			CHECK_EQ(a.flags, b.flags);
 		}
 		fx_down(&f);
 	}
+}
+
+/* ================================================================ review defects (issue 12) */
+
+/* Defect 1: a second handle on the same tables unmaps a region and frees its tables;
+ * they come back LIFO in the same roles for another region, so the level-2 entry the
+ * first handle's walk cache checks holds the same value again. The first handle's next
+ * map must still land in its own region, not in the other region's table. */
+PT_TEST(walk_cache_survives_a_second_handle_unlinking_tables)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t va = va_of(3, 4, 5, 0), other = va_of(9, 4, 5, 0);
+	pg_space b;
+	CHECK_ERR(pg_map(&f.s, pg_va(va), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_map(&f.s, pg_va(va + 4096), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_space_attach(&b, f.s.root, &f.frames, sim_offset(&f.ram), true, true, 52, lv),
+		  PG_OK);
+	CHECK_ERR(pg_unmap(&b, pg_va(va + 4096), NULL, NULL), PG_OK);
+	CHECK_ERR(pg_unmap(&b, pg_va(va), NULL, NULL), PG_OK);
+	CHECK_ERR(pg_map(&b, pg_va(other), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_map(&f.s, pg_va(va + 2 * 4096), pg_pa(F4K + 4096), PG_4K, PG_W, NULL), PG_OK);
+	pg_translation t;
+	CHECK_ERR(pg_translate(&f.s, pg_va(va + 2 * 4096), &t), PG_OK);
+	CHECK_EQ(t.phys.pa, F4K + 4096);
+	CHECK_ERR(pg_translate(&f.s, pg_va(other + 2 * 4096), &t), PG_ERR_NOT_MAPPED);
+	/* The same through a handle copied by value, and after a re-attach of the first. */
+	pg_space c = f.s;
+	CHECK_ERR(pg_map(&c, pg_va(va + 3 * 4096), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_unmap_range(&b, pg_va(va), 2 * MIB, NULL), PG_OK);
+	CHECK_ERR(pg_map(&b, pg_va(other + 2 * MIB), pg_pa(F4K), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c, pg_va(va + 4 * 4096), pg_pa(F4K + 8192), PG_4K, PG_W, NULL), PG_OK);
+	CHECK_ERR(pg_translate(&b, pg_va(va + 4 * 4096), &t), PG_OK);
+	CHECK_EQ(t.phys.pa, F4K + 8192);
+	CHECK_ERR(pg_translate(&b, pg_va(other + 2 * MIB + 4 * 4096), &t), PG_ERR_NOT_MAPPED);
+	fx_down(&f);
+}
+
+/* Defect 2: a top table at physical address 0 (firmware maps mark page 0 usable) is an
+ * address space like any other: destroy gives it back with everything below it. */
+PT_TEST(destroy_gives_back_a_root_at_physical_zero)
+{
+	fx f;
+	memset(&f, 0, sizeof(f));
+	sim_init(&f.ram, 16 * MIB);
+	f.ram.base = 0; /* the first frame handed out is physical page 0 */
+	f.frames = *sim_frames(&f.ram);
+	CHECK_ERR(pg_space_init(&f.s, &f.frames, sim_offset(&f.ram), true, true, 52, lv), PG_OK);
+	CHECK_EQ(f.s.root.pa, 0);
+	map_ok(&f, va_of(3, 5, 7, 9), F4K, PG_4K, PG_W);
+	CHECK_EQ(sim_outstanding(&f.ram), T(4));
+	pg_space_destroy(&f.s);
+	CHECK_EQ(sim_outstanding(&f.ram), 0);
+	pg_space_destroy(&f.s); /* a destroyed handle is empty: nothing is given back twice */
+	CHECK_EQ(sim_outstanding(&f.ram), 0);
+	pg_translation t; /* and it refuses work instead of walking from page 0 */
+	CHECK_ERR(pg_translate(&f.s, pg_va(va_of(3, 5, 7, 9)), &t), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_map(&f.s, pg_va(va_of(3, 5, 7, 9)), pg_pa(F4K), PG_4K, 0, NULL), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_unmap(&f.s, pg_va(va_of(3, 5, 7, 9)), NULL, NULL), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_unmap_range(&f.s, pg_va(0), 4096, NULL), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_map_range(&f.s, pg_va(0), pg_pa(0), 4096, 0, PG_4K), PG_ERR_BAD_ARG);
+	CHECK_EQ(sim_outstanding(&f.ram), 0);
+	sim_destroy(&f.ram);
+}
+
+/* A frame source that hands out one wrong frame (bits added to a good one) at the
+ * bad_at-th allocation, and counts the wrong frames that come back. */
+typedef struct {
+	simram *ram;
+	long bad_at;
+	uint64_t bad_bits, back;
+} bad_source;
+
+static bool bad_alloc(void *ctx, pg_paddr *frame)
+{
+	bad_source *b = ctx;
+	if (!sim_frames(b->ram)->alloc(b->ram, frame))
+		return false;
+	if (b->bad_at-- == 0)
+		frame->pa |= b->bad_bits;
+	return true;
+}
+
+static void bad_free(void *ctx, pg_paddr frame)
+{
+	bad_source *b = ctx;
+	if (frame.pa & b->bad_bits) {
+		b->back++;
+		frame.pa &= ~b->bad_bits;
+	}
+	sim_frames(b->ram)->free(b->ram, frame);
+}
+
+/* Defect 4: a frame the source hands out and the library refuses (misaligned, or beyond
+ * phys_bits) goes back to the source with the others: no frame is kept. */
+PT_TEST(refused_frames_go_back_to_the_source)
+{
+	uint64_t bads[2] = { 8, 1ull << 47 };
+	for (unsigned k = 0; k < 2; k++)
+		for (long at = 0; at < 3; at++) {
+			fx f;
+			fx_up_with(&f, true, true, 46);
+			bad_source b = { &f.ram, at, bads[k], 0 };
+			pg_frames src = { bad_alloc, bad_free, &b };
+			f.s.frames = &src;
+			CHECK_UNCHANGED(&f, pg_map(&f.s, pg_va(va_of(3, 5, 7, 9)), pg_pa(F4K), PG_4K,
+						   PG_W, NULL), PG_ERR_BAD_FRAME);
+			CHECK_EQ(b.back, 1);
+			CHECK_EQ(sim_outstanding(&f.ram), 1);
+			f.s.frames = &f.frames;
+			fx_down(&f);
+		}
+	simram ram;
+	pg_space s;
+	sim_init(&ram, 16 * MIB);
+	bad_source b = { &ram, 0, 8, 0 };
+	pg_frames src = { bad_alloc, bad_free, &b };
+	CHECK_ERR(pg_space_init(&s, &src, sim_offset(&ram), true, true, 46, lv), PG_ERR_BAD_FRAME);
+	CHECK_EQ(b.back, 1);
+	CHECK_EQ(sim_outstanding(&ram), 0);
+	sim_destroy(&ram);
+}
+
+/* Defect 5: protect rewrites what the PG_* flags say (W, U, G, cache type, XD) and keeps
+ * the rest of a leaf: its frame, A and D, the software-available bits 9-11 and 52-58
+ * and the protection key (bits 59-62), on 4 KiB and on huge leaves. */
+PT_TEST(protect_keeps_software_bits_key_and_accessed_dirty)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t keep = B_A | B_D | (7ull << 9) | (0x7full << 52) | (0xfull << 59);
+	uint64_t v4 = va_of(3, 5, 7, 9), v2 = va_of(3, 5, 8, 0);
+	map_ok(&f, v4, F4K, PG_4K, PG_W);
+	map_ok(&f, v2, F2M, PG_2M, PG_W);
+	table_at(&f, v4, 1)[idx(v4, 1)] |= keep;
+	table_at(&f, v2, 2)[idx(v2, 2)] |= keep;
+	CHECK_ERR(pg_protect(&f.s, pg_va(v4), 4096, PG_U | PG_G | PG_CACHE_WC), PG_OK);
+	CHECK_ERR(pg_protect(&f.s, pg_va(v2), 2 * MIB, PG_X | PG_CACHE_UC), PG_OK);
+	CHECK_EQ(ent(&f, v4, 1), F4K | keep | B_P | B_U | B_G | B_PAT4K | B_XD);
+	CHECK_EQ(ent(&f, v2, 2), F2M | keep | B_P | B_PS | B_PWT | B_PCD);
+	/* and back: only the flag bits move */
+	CHECK_ERR(pg_protect(&f.s, pg_va(v4), 4096, PG_W), PG_OK);
+	CHECK_EQ(ent(&f, v4, 1), F4K | keep | B_P | B_W | B_XD);
+	/* split keeps them too, into every smaller leaf */
+	CHECK_ERR(pg_split(&f.s, pg_va(v2)), PG_OK);
+	CHECK_EQ(ent(&f, v2 + 511 * 4096ull, 1), (F2M + 511 * 4096ull) | keep | B_P | B_PWT | B_PCD);
+	fx_down(&f);
 }

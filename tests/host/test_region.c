@@ -375,3 +375,98 @@ TEST(region_random_normalize_against_reference)
 		CHECK(memcmp(ref, got, sizeof(ref)) == 0);
 	}
 }
+
+/* normalize succeeds whenever the normalized result fits, even when a split on the way
+ * would not: here a usable range holds a reserved range that the next one extends to
+ * its end, so the result is two regions in storage for three. (Issue 12, defect 3.) */
+TEST(region_normalize_succeeds_when_the_result_fits)
+{
+	mem_region st[3] = {
+		{ 0x0000, 0x10000, MEM_USABLE, 0 },
+		{ 0x2000, 0x2000, MEM_RESERVED, 0 },
+		{ 0x4000, 0xc000, MEM_RESERVED, 0 },
+	};
+	mem_list l = { st, 3, 3 };
+	CHECK_ERR(mem_list_normalize(&l), PG_OK);
+	CHECK(well_formed(&l));
+	CHECK_EQ(l.count, 2);
+	CHECK(region_is(&l, 0, 0x0000, 0x2000, MEM_USABLE));
+	CHECK(region_is(&l, 1, 0x2000, 0xe000, MEM_RESERVED));
+	/* Many duplicates of one range and nested ranges shrink to what they mean. */
+	mem_region dup[4] = {
+		{ 0x1000, 0x1000, MEM_MMIO, 0 },
+		{ 0x0000, 0x8000, MEM_USABLE, 0 },
+		{ 0x0000, 0x8000, MEM_USABLE, 0 },
+		{ 0x1000, 0x2000, MEM_BOOT_RECLAIMABLE, 0 },
+	};
+	mem_list d = { dup, 4, 4 };
+	CHECK_ERR(mem_list_normalize(&d), PG_OK);
+	CHECK(well_formed(&d));
+	CHECK_EQ(d.count, 4);
+	CHECK(region_is(&d, 0, 0x0000, 0x1000, MEM_USABLE));
+	CHECK(region_is(&d, 1, 0x1000, 0x1000, MEM_MMIO));
+	CHECK(region_is(&d, 2, 0x2000, 0x1000, MEM_BOOT_RECLAIMABLE));
+	CHECK(region_is(&d, 3, 0x3000, 0x5000, MEM_USABLE));
+}
+
+/* When the normalized result does not fit, normalize says so and leaves every entry,
+ * order included, as it was. (Issue 12, defect 3.) */
+TEST(region_normalize_that_does_not_fit_changes_nothing)
+{
+	mem_region st[4] = {
+		{ 0x8000, 0x1000, MEM_RESERVED, 0 },
+		{ 0x0000, 0x10000, MEM_USABLE, 0 },
+		{ 0x2000, 0x1000, MEM_RESERVED, 0 },
+		{ 0x3000, 0, MEM_BAD, 7 },
+	};
+	mem_region copy[4];
+	memcpy(copy, st, sizeof st);
+	mem_list l = { st, 4, 4 }; /* the result needs 5 */
+	CHECK_ERR(mem_list_normalize(&l), PG_ERR_NO_FRAMES);
+	CHECK_EQ(l.count, 4);
+	CHECK(memcmp(st, copy, sizeof st) == 0);
+	mem_region big[5];
+	memcpy(big, st, sizeof st);
+	mem_list b = { big, 4, 5 };
+	CHECK_ERR(mem_list_normalize(&b), PG_OK);
+	CHECK(well_formed(&b));
+	CHECK_EQ(b.count, 5);
+	CHECK(region_is(&b, 4, 0x9000, 0x7000, MEM_USABLE));
+}
+
+/* A randomized cross-check: normalize agrees with building the list by mem_list_add from
+ * empty (the definition of the result), succeeds exactly when that result fits, and
+ * changes nothing when it does not. */
+TEST(region_normalize_matches_add_and_fails_only_when_too_big)
+{
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	for (unsigned round = 0; round < 3000; round++) {
+		mem_region in[8], st[8], ref_st[32];
+		size_t n = 1 + round % 8, cap = 1 + (round / 8) % 8;
+		if (cap < n)
+			cap = n;
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			in[i] = (mem_region){ (x % 16) * 0x1000, ((x >> 8) % 6) * 0x1000,
+					      (uint32_t)((x >> 16) % 4), 0 };
+		}
+		mem_list ref;
+		mem_list_init(&ref, ref_st, 32);
+		for (size_t i = 0; i < n; i++)
+			if (in[i].length)
+				CHECK_ERR(mem_list_add(&ref, in[i].start, in[i].length,
+						       (mem_kind)in[i].kind), PG_OK);
+		memcpy(st, in, n * sizeof in[0]);
+		mem_list l = { st, n, cap };
+		pg_err e = mem_list_normalize(&l);
+		if (ref.count <= cap) {
+			CHECK_ERR(e, PG_OK);
+			CHECK_EQ(l.count, ref.count);
+			CHECK(l.count == ref.count && !memcmp(st, ref_st, ref.count * sizeof st[0]));
+		} else {
+			CHECK_ERR(e, PG_ERR_NO_FRAMES);
+			CHECK_EQ(l.count, n);
+			CHECK(!memcmp(st, in, n * sizeof in[0]));
+		}
+	}
+}

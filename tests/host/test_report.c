@@ -40,7 +40,7 @@ static void setup(fixture *f, bool has_nx, bool has_1g)
 {
 	memset(f, 0, sizeof(*f));
 	sim_init(&f->ram, 16ull << 20);
-	if (pg_space_init(&f->s, sim_frames(&f->ram), sim_offset(&f->ram), has_nx, has_1g, 46))
+	if (pg_space_init(&f->s, sim_frames(&f->ram), sim_offset(&f->ram), has_nx, has_1g, 46, 4))
 		abort();
 }
 
@@ -94,9 +94,9 @@ TEST(report_translate_1g_physmap)
 	setup(&f, true, true);
 	CHECK_ERR(pg_map(&f.s, pg_va(OFFSET), pg_pa(0), PG_1G, PG_W | PG_G, NULL), PG_OK);
 	CHECK_ERR(report_translate(collect, &f, &f.s, 0xA0000001000ull), PG_OK);
-	uint64_t l4e = raw(&f, f.s.pml4.pa, 20);
+	uint64_t l4e = raw(&f, f.s.root.pa, 20);
 	CHECK_EQ(f.n, 4);
-	LINE_IS(&f, 0, "translate: 0x00000a0000001000 walk from pml4=" X16, f.s.pml4.pa);
+	LINE_IS(&f, 0, "translate: 0x00000a0000001000 walk from pml4=" X16, f.s.root.pa);
 	LINE_IS(&f, 1, "translate:   L4 index=20 entry=" X16 " P W U table=" X16, l4e,
 		(uint64_t)(l4e & ~(uint64_t)0xfff));
 	LINE_IS(&f, 2, "translate:   L3 index=0 entry=0x8000000000000183 P W PS G NX "
@@ -235,7 +235,7 @@ TEST(report_map_ranges_and_tables)
 	LINE_IS(&f, 2, "map: virt=0xffffffff80002000-0xffffffff80003000 phys=0x0000000000402000 "
 		       "size=4KiB page=4K W NX G WB");
 	LINE_IS(&f, 3, "map: ranges=3 mapped=4194316KiB");
-	LINE_IS(&f, 4, "map: tables pml4=" X16 " l4=1 l3=2 l2=1 l1=1 total=5", f.s.pml4.pa);
+	LINE_IS(&f, 4, "map: tables pml4=" X16 " l4=1 l3=2 l2=1 l1=1 total=5", f.s.root.pa);
 	teardown(&f);
 }
 
@@ -263,7 +263,7 @@ TEST(report_map_empty_space)
 	CHECK_ERR(report_map(collect, &f, &f.s), PG_OK);
 	CHECK_EQ(f.n, 2);
 	LINE_IS(&f, 0, "map: ranges=0 mapped=0B");
-	LINE_IS(&f, 1, "map: tables pml4=" X16 " l4=1 l3=0 l2=0 l1=0 total=1", f.s.pml4.pa);
+	LINE_IS(&f, 1, "map: tables pml4=" X16 " l4=1 l3=0 l2=0 l1=0 total=1", f.s.root.pa);
 	teardown(&f);
 }
 

@@ -63,7 +63,7 @@ void rh_init(rh *h, const uint64_t *bases, const uint64_t *sizes, unsigned nwin,
 bool rh_reset(rh *h, bool has_nx, bool has_1g, unsigned phys_bits)
 {
 	bool ok = true;
-	if (h->s.pml4.pa) {
+	if (h->s.root.pa) {
 		pg_space_destroy(&h->s);
 		if (sim_outstanding(&h->ram) != 0)
 			ok = fail(h, "pg_space_destroy left %llu frames outstanding",
@@ -79,7 +79,7 @@ bool rh_reset(rh *h, bool has_nx, bool has_1g, unsigned phys_bits)
 	}
 	h->ram.fail_after = -1;
 	pg_err e = pg_space_init(&h->s, sim_frames(&h->ram), sim_offset(&h->ram), has_nx, has_1g,
-				 phys_bits);
+				 phys_bits, 4);
 	if (e != PG_OK)
 		return fail(h, "pg_space_init: %s", pg_strerror(e));
 	h->s.flush = record_flush;
@@ -89,7 +89,7 @@ bool rh_reset(rh *h, bool has_nx, bool has_1g, unsigned phys_bits)
 
 void rh_fini(rh *h)
 {
-	if (h->s.pml4.pa)
+	if (h->s.root.pa)
 		pg_space_destroy(&h->s);
 	rm_free(&h->m);
 	sim_destroy(&h->ram);
@@ -206,7 +206,7 @@ out:
 
 bool rh_check_all(rh *h)
 {
-	uint64_t counts[4];
+	uint64_t counts[5];
 	pg_count_tables(&h->s, counts);
 	for (unsigned i = 0; i < 4; i++)
 		if (counts[i] != h->m.tables[i])
