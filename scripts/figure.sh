@@ -9,6 +9,7 @@ log=${1:-}
 if [ -z "$log" ]; then
 	out=build/figure
 	log=$out/boot.log
+	rm -f "$log"
 	rm -rf "$out/esp" && mkdir -p "$out/esp"
 	cp build/kernel.efi "$out/esp/kernel.efi"
 	printf '@echo -off\r\nfs0:\r\nkernel.efi map\r\nkernel.efi boot\r\n' >"$out/esp/startup.nsh"

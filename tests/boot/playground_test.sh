@@ -26,6 +26,7 @@ if ! make --no-print-directory BUILD="$b" KERNEL_EXTRA_SRC="$b/gen/exercise.c" \
 fi
 check "the guide's exercise builds into the kernel" true
 
+rm -f "$log" # a log from the last run must not end the wait below
 RUN_DIR=$b/run setsid scripts/qemu.sh --log "$log" --timeout "${PLAYGROUND_TIMEOUT:-120}" \
 	"$b/esp" </dev/null >"$b/test/qemu.out" 2>&1 &
 qpid=$!

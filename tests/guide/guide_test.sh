@@ -53,6 +53,7 @@ mapfile -t cmds < <(python3 "$guide" commands "${docs[@]}")
 	printf 'echo "@@@ done"\r\nkernel.efi boot\r\n' # then the boot report
 } >"$esp/startup.nsh"
 log=$out/transcripts.log
+rm -f "$log" # a log from the last run must not end the wait below
 setsid scripts/qemu.sh --log "$log" --timeout "${GUIDE_TIMEOUT:-240}" "$esp" </dev/null >"$out/qemu.out" 2>&1 &
 qpid=$!
 for _ in $(seq $(( ${GUIDE_TIMEOUT:-240} * 2 ))); do
