@@ -452,7 +452,9 @@ uboot-test: $(USB_IMG)
 #   make guide-test       every host code block of the guide compiled with paging/ and run,
 #                         its output compared with the guide; transcripts against a boot
 #   make figure           docs/address-space.svg from a real boot's tables (FIGURE_LOG= a log)
-.PHONY: shell selftest inspect-esp playground-test guide-test figure
+#   make learner-test     make shell (memmap, inspect, exit), make selftest's exit status and
+#                         the QEMU_MEM minimum, driven as a user would (tests/boot/learner_test.sh)
+.PHONY: shell selftest inspect-esp playground-test guide-test figure learner-test
 SELFTEST_TIMEOUT ?= 300
 KERNEL_CFLAGS += $(KERNEL_EXTRA_CFLAGS)
 
@@ -475,6 +477,8 @@ selftest: $(BUILD)/kernel.efi
 
 playground-test: all
 	@tests/boot/playground_test.sh
+learner-test: all
+	@tests/boot/learner_test.sh
 guide-test: $(BUILD)/kernel.efi
 	@tests/guide/guide_test.sh
 figure: $(BUILD)/kernel.efi

@@ -51,6 +51,9 @@ run_suite usb-boot    $MAKE --no-print-directory usb-boot-test
 run_suite uboot       $MAKE --no-print-directory uboot-test
 run_suite firmware    $MAKE --no-print-directory firmware-test
 run_suite secureboot  $MAKE --no-print-directory sb-test
+run_suite guide       $MAKE --no-print-directory guide-test
+run_suite playground  $MAKE --no-print-directory playground-test
+run_suite learner     $MAKE --no-print-directory learner-test
 
 echo "=== summary (logs in $LOGDIR/suite-*.log)"
 printf '%s\n' "${summary[@]}"
