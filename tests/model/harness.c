@@ -21,6 +21,7 @@
 #define E_PS    (1ull << 7)
 #define E_PAT4K (1ull << 7)
 #define E_G     (1ull << 8)
+#define E_COUNT (0x3ffull << 52) /* paging/'s present count in a table entry */
 #define E_PATH  (1ull << 12)
 #define E_XD    (1ull << 63)
 #define E_ADDR  0x000ffffffffff000ull
@@ -219,13 +220,23 @@ static bool check_leaf_entry(rh *h, uint64_t va, uint64_t e, unsigned level)
  * a table of level-1 there. */
 static bool check_table_entry(rh *h, uint64_t va, uint64_t e, unsigned level)
 {
-	if ((e & ~E_ADDR) != (E_P | E_W | E_U) || !frame_ok(h, e & E_ADDR))
+	if ((e & ~(E_ADDR | E_COUNT)) != (E_P | E_W | E_U) || !frame_ok(h, e & E_ADDR))
 		return fail(h, "raw: level-%u entry for va 0x%016llx is 0x%016llx, want a table "
 			    "frame | P | W | U", level, (unsigned long long)va,
 			    (unsigned long long)e);
 	if (!rm_table_live(&h->m, va, level - 1))
 		return fail(h, "raw: a level-%u table for va 0x%016llx that the model does not have",
 			    level - 1, (unsigned long long)va);
+	/* Bits 52-61 are paging/'s count of the table's present entries: 0 (not counted
+	 * yet) or exactly right. */
+	uint64_t count = (e & E_COUNT) >> 52, n = 0;
+	const uint64_t *t = raw_table(h, e & E_ADDR);
+	for (unsigned i = 0; i < 512; i++)
+		n += t[i] & E_P;
+	if (count != 0 && count != n)
+		return fail(h, "raw: level-%u entry for va 0x%016llx counts %llu present entries, "
+			    "the table has %llu", level, (unsigned long long)va,
+			    (unsigned long long)count, (unsigned long long)n);
 	return true;
 }
 
