@@ -500,9 +500,10 @@ static void boot_settings(const args_result *a, const facts *f, shell_boot *opt)
 
 /* ------------------------------------------------------------------ start-up prompt */
 
-/* True when a key waits in the firmware's input buffer: one typed at any time since power-on
- * that the firmware did not take for itself. One look, no wait: a boot without a key
- * costs nothing. The buffer is emptied so that those keys do not land in the prompt. */
+/* True when a key waits in the firmware's input buffer: one typed since the firmware last
+ * flushed its input (OVMF does when it starts the boot option). One look, no wait: a boot
+ * without a key costs nothing. The buffer is emptied so that those keys do not land in the
+ * prompt. */
 static bool key_pressed(void)
 {
 	EFI_INPUT_KEY key;

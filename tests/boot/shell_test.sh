@@ -309,8 +309,9 @@ check "no 1G: physmap capped at 2M pages by default" \
 
 # Without a shell the firmware starts \EFI\BOOT\BOOTX64.EFI with no command line; the
 # image opens its prompt when a key waits in the firmware's input buffer (no fixed wait).
-# Keys go in through the serial console (a pipe): one, sent while OVMF's boot manager is
-# still starting the boot option, long before the image runs.
+# Keys go in through the serial console (a pipe), as a held key repeats, from power-on until
+# the image decides (OVMF drops the keys typed before it starts the boot option; the ones
+# typed while it loads the image must open the prompt).
 waitfor() { # waitfor REGEX SECONDS: until the cleaned prompt log shows REGEX
 	local i
 	for i in $(seq $(($2 * 5))); do
@@ -320,15 +321,15 @@ waitfor() { # waitfor REGEX SECONDS: until the cleaned prompt log shows REGEX
 	done
 	return 1
 }
-keys_until() { # keys_until REGEX SECONDS: an i every 0.2 s from power-on until REGEX shows
-	local i
-	for i in $(seq $(($2 * 5))); do
-		printf i >&3
-		tr -d '\r' <"$out/prompt.log" | sed 's/\x1b\[[0-9;=?]*[A-Za-z]//g' >"$out/prompt.txt"
-		grep -Eq -- "$1" "$out/prompt.txt" && return 0
-		sleep 0.2
-	done
-	return 1
+keys_until() { # keys_until REGEX SECONDS: an i every 30 ms (a held key's repeat) until REGEX
+	local kpid rc
+	(while :; do printf i; sleep 0.03; done) >&3 &
+	kpid=$!
+	waitfor "$1" "$2"
+	rc=$?
+	kill "$kpid" 2>/dev/null
+	wait "$kpid" 2>/dev/null
+	return "$rc"
 }
 prompt_boot() {
 	local dir=$out/prompt pipe=$out/prompt.pipe qpid cpid
@@ -350,7 +351,7 @@ prompt_boot() {
 	exec 3<>"$pipe.in"
 	cat "$pipe.out" >"$out/prompt.log" &
 	cpid=$!
-	keys_until '^kernel.efi> |^efi: kernel.efi .UEFI stage. starting' 90 &&
+	keys_until '^kernel.efi> |^efi: exiting boot services' 90 &&
 		waitfor '^kernel.efi> ' 1 && printf '\r' >&3 && sleep 1 &&
 		printf 'translate 0xA0000001000\r' >&3 &&
 		waitfor '^translate: 0x00000a0000001000 -> ' 60 && printf 'map --page 1t\r' >&3 &&
