@@ -130,11 +130,13 @@ def transcripts(docs):
 
 
 # Values that differ from boot to boot: addresses (16 hex digits), times and clock rates.
-# The kernel's segment sizes change with every build; usable memory with the firmware.
+# The kernel's segment sizes change with every build; usable memory and so the frame
+# allocator's counts with the firmware and the image.
 VARIES = [(re.compile(r'0x[0-9a-fA-F]{16}'), '0x<addr>'),
           (re.compile(r'\b(tsc_hz|[a-z_]*_us|[a-z_]*_tsc)=\d+'), r'\1=<n>'),
           (re.compile(r'^(efi: kernel segment .* bytes=)\d+'), r'\1<n>'),
-          (re.compile(r'^(memory: [a-z-]+=)\d+'), r'\1<n>')]
+          (re.compile(r'^(memory: [a-z-]+=)\d+'), r'\1<n>'),
+          (re.compile(r'^frames: total=\d+ free=\d+'), 'frames: total=<n> free=<n>')]
 
 
 def mask(line):
