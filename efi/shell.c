@@ -500,14 +500,30 @@ static void boot_settings(const args_result *a, const facts *f, shell_boot *opt)
 
 /* ------------------------------------------------------------------ start-up prompt */
 
-/* True when a key waits in the firmware's input buffer: one typed since the firmware last
- * flushed its input (OVMF does when it starts the boot option). One look, no wait: a boot
- * without a key costs nothing. The buffer is emptied so that those keys do not land in the
- * prompt. */
+/* How long a firmware-started boot lets the console deliver a key, in 100 ns units. Serial
+ * terminals are not interrupt driven: EDK2's terminal driver moves bytes from the UART into
+ * the key buffer on a 20 ms timer, and OVMF flushes the buffer when it starts the boot
+ * option. Without a tick of that timer between the flush and the look, a key held down all
+ * along is not seen (seen under load: the first look empty, the key there 10 ms later). A
+ * key already waiting ends the wait at once; a boot without one pays 50 ms. */
+#define KEY_POLL_WINDOW 500000
+
+/* True when a key waits in the firmware's input buffer, or arrives within KEY_POLL_WINDOW:
+ * one typed since the firmware last flushed its input. The buffer is emptied so that those
+ * keys do not land in the prompt. */
 static bool key_pressed(void)
 {
 	EFI_INPUT_KEY key;
+	EFI_EVENT ev[2] = { ST->ConIn->WaitForKey, NULL };
+	UINTN index;
 	bool any = false;
+
+	if (!EFI_ERROR(uefi_call_wrapper(BS->CreateEvent, 5, EVT_TIMER, 0, NULL, NULL, &ev[1]))) {
+		if (!EFI_ERROR(uefi_call_wrapper(BS->SetTimer, 3, ev[1], TimerRelative,
+						  KEY_POLL_WINDOW)))
+			uefi_call_wrapper(BS->WaitForEvent, 3, 2, ev, &index);
+		uefi_call_wrapper(BS->CloseEvent, 1, ev[1]);
+	}
 	for (int i = 0; i < 64; i++) {
 		if (EFI_ERROR(uefi_call_wrapper(ST->ConIn->ReadKeyStroke, 2, ST->ConIn, &key)))
 			break;

@@ -321,9 +321,9 @@ waitfor() { # waitfor REGEX SECONDS: until the cleaned prompt log shows REGEX
 	done
 	return 1
 }
-keys_until() { # keys_until REGEX SECONDS: an i every 30 ms (a held key's repeat) until REGEX
+keys_until() { # keys_until REGEX SECONDS: an i every 20 ms (a held key's repeat) until REGEX
 	local kpid rc
-	(while :; do printf i; sleep 0.03; done) >&3 &
+	(while :; do printf i; sleep 0.02; done) >&3 &
 	kpid=$!
 	waitfor "$1" "$2"
 	rc=$?
