@@ -360,12 +360,8 @@ pg_err mem_list_normalize(mem_list *l)
 			return PG_ERR_BAD_ARG;
 	if (normalized_count(l) > l->capacity)
 		return PG_ERR_NO_FRAMES;
-	for (size_t i = 0; i < l->count;) {
-		if (l->r[i].length == 0)
-			drop(l, i);
-		else
-			l->r[i++].reserved = 0;
-	}
+	/* Empty entries need no pass of their own: mem_list_add adds nothing for them, and
+	 * it writes every region it adds afresh (reserved 0). */
 	prune(l);
 	size_t cap = l->capacity, waiting = l->count;
 	move_regions(l->r, cap - waiting, 0, waiting);

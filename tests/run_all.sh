@@ -37,8 +37,10 @@ run_suite() {
 
 run_suite unit        $MAKE --no-print-directory test-host
 run_suite model       $MAKE --no-print-directory test-model
+run_suite model-l5    $MAKE --no-print-directory test-model LEVELS=5 OPS=300000
 run_suite fuzz        $MAKE --no-print-directory fuzz-short
 run_suite fuzz-harden $MAKE --no-print-directory fuzz-harden-short
+run_suite mutate      $MAKE --no-print-directory mutate-sample
 run_suite image       $MAKE --no-print-directory image-test
 run_suite usb-write   $MAKE --no-print-directory usb-write-test
 run_suite boot        $MAKE --no-print-directory boot-test

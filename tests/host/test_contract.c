@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "paging.h"
+#include "region.h"
 #include "simram.h"
 #include "test.h"
 
@@ -732,4 +733,68 @@ TEST(contract_space_setup_arguments)
 	pg_space_destroy(&s);
 	CHECK_EQ(sim_outstanding(&ram), 0);
 	sim_destroy(&ram);
+}
+
+/* A count field above 512 in a table entry (tables written by someone else) means "not
+ * counted": the table is scanned. Unmapping its only page then frees it and every table
+ * above it that it leaves empty; read as an exact 513, nothing would be freed. */
+TEST(contract_count_above_512_is_not_a_count)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(0x1000), PG_4K, 0, NULL), PG_OK);
+	CHECK_EQ(sim_outstanding(&c.ram), 4); /* PML4, PDPT, PD, PT */
+	uint64_t *l2e = raw_ptr(&c, LOW, 2);
+	*l2e = (*l2e & ~(0x3ffull << 52)) | (513ull << 52);
+	CHECK_ERR(pg_unmap(&c.s, pg_va(LOW), NULL, NULL), PG_OK);
+	CHECK_EQ(sim_outstanding(&c.ram), 1);
+	CHECK_EQ(raw(&c, LOW, 4), 0);
+	cx_down(&c, 0);
+}
+
+/* The length check comes first: a zero length at address 0 (where va + length - 1 does
+ * not wrap below va) is BAD_ARG, not NOT_CANONICAL; a length of one byte is a length,
+ * refused as NOT_ALIGNED. */
+TEST(contract_map_range_zero_and_one_byte)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map_range(&c.s, pg_va(0), pg_pa(0), 0, 0, PG_4K), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_map_range(&c.s, pg_va(LOW), pg_pa(0), 1, 0, PG_4K), PG_ERR_NOT_ALIGNED);
+	CHECK_EQ(sim_outstanding(&c.ram), 1);
+	cx_down(&c, 0);
+}
+
+/* normalize checks every entry, the first one included, and changes nothing. */
+TEST(contract_normalize_checks_the_first_entry)
+{
+	mem_region st[2] = {
+		{ UINT64_MAX, 0x1000, MEM_USABLE, 0 },
+		{ 0x5000, 0x1000, MEM_USABLE, 0 },
+	};
+	mem_list l = { st, 2, 2 };
+	CHECK_ERR(mem_list_normalize(&l), PG_ERR_BAD_ARG);
+	CHECK_EQ(st[0].start, UINT64_MAX);
+	CHECK_EQ(st[1].start, 0x5000);
+	st[0] = (mem_region){ 0x1000, 0x1000, 99, 0 };
+	CHECK_ERR(mem_list_normalize(&l), PG_ERR_BAD_ARG);
+	CHECK_EQ(st[0].kind, 99);
+}
+
+/* normalize drops empty entries wherever they are, the first one included, and clears
+ * the reserved field of every entry it keeps. */
+TEST(contract_normalize_drops_empty_first_entry)
+{
+	mem_region st[3] = {
+		{ 0x1000, 0, MEM_USABLE, 7 },
+		{ 0x5000, 0x1000, MEM_USABLE, 9 },
+		{ 0x9000, 0, MEM_RESERVED, 3 },
+	};
+	mem_list l = { st, 3, 3 };
+	CHECK_ERR(mem_list_normalize(&l), PG_OK);
+	CHECK_EQ(l.count, 1);
+	CHECK_EQ(st[0].start, 0x5000);
+	CHECK_EQ(st[0].length, 0x1000);
+	CHECK_EQ(st[0].kind, MEM_USABLE);
+	CHECK_EQ(st[0].reserved, 0);
 }
