@@ -260,8 +260,8 @@ void kernel_main(uint64_t boot_info_va)
 	 * asks; those end in QEMU's exit. */
 	cpu_prot_init();
 	fault_init(bi, kspace);
-	smp_init(bi, kspace); /* the other CPUs, on these tables and protections (issue 15) */
 	tour_result tour = tour_run(bi, kspace);
+	smp_init(bi, kspace); /* the other CPUs, on these tables and protections (issue 15) */
 	memtype_print_mtrr(bi);
 	memtype_audit(bi, NULL); /* every boot: one type per page, no mixed large page */
 	selftest_main(bi, kspace, tour);

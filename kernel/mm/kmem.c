@@ -31,8 +31,9 @@ static uint64_t foreign_frees;
  * loops answer shootdowns (smp_relax), so a waiter never blocks the holder. */
 static struct {
 	volatile uint32_t next, serving;
-	volatile int holder; /* CPU index, -1 when free */
-} klock = { 0, 0, -1 };
+	volatile int holder;      /* CPU index, -1 when free */
+	volatile uint64_t sleepers; /* CPUs halted until the next unlock */
+} klock = { 0, 0, -1, 0 };
 
 #define DEFER_MAX 64
 static struct {
@@ -59,11 +60,29 @@ static void batch_complete(void)
 	batch.full = false;
 }
 
+/* A waiter with interrupts on halts after a short spin and is woken by the unlock (or by
+ * a shootdown, which it answers): under TCG, vCPUs that spin take the host cores the
+ * holder needs. The bit is set with interrupts off and the lock checked again before
+ * sti;hlt, so a wake-up between the two stays pending and ends the hlt. */
 void kmem_lock(void)
 {
 	uint32_t t = __atomic_fetch_add(&klock.next, 1, __ATOMIC_RELAXED);
-	while (__atomic_load_n(&klock.serving, __ATOMIC_ACQUIRE) != t)
+	uint64_t bit = 1ull << smp_me();
+	uint64_t rflags;
+	__asm__ volatile("pushfq; popq %0" : "=r"(rflags));
+	bool can_sleep = (rflags & (1u << 9)) != 0; /* IF: a wake-up can reach us */
+	for (unsigned spins = 0; __atomic_load_n(&klock.serving, __ATOMIC_ACQUIRE) != t; spins++) {
 		smp_relax();
+		if (!can_sleep || spins < 64)
+			continue;
+		__asm__ volatile("cli" ::: "memory");
+		__atomic_fetch_or(&klock.sleepers, bit, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&klock.serving, __ATOMIC_ACQUIRE) != t)
+			__asm__ volatile("sti; hlt" ::: "memory");
+		else
+			__asm__ volatile("sti" ::: "memory");
+		__atomic_fetch_and(&klock.sleepers, ~bit, __ATOMIC_SEQ_CST);
+	}
 	klock.holder = (int)smp_me();
 }
 
@@ -71,7 +90,10 @@ void kmem_unlock(void)
 {
 	batch_complete();
 	klock.holder = -1;
-	__atomic_store_n(&klock.serving, klock.serving + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&klock.serving, klock.serving + 1, __ATOMIC_SEQ_CST);
+	uint64_t s = __atomic_load_n(&klock.sleepers, __ATOMIC_SEQ_CST);
+	if (s)
+		smp_wake(s);
 }
 
 static bool src_alloc(void *ctx, pg_paddr *frame)

@@ -306,6 +306,14 @@ void ap_main(uint64_t index)
 	}
 }
 
+void smp_wake(uint64_t mask)
+{
+	mask &= online_mask & ~(1ull << smp_me());
+	for (unsigned c = 0; c < ncpus; c++)
+		if (mask & (1ull << c))
+			lapic_icr(cpus[c].apic_id, ICR_ASSERT | SMP_VEC_WAKE);
+}
+
 bool smp_post(unsigned cpu, void (*fn)(unsigned cpu))
 {
 	if (cpu >= ncpus || cpu == smp_me() || cpus[cpu].state != 2)

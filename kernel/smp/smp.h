@@ -69,6 +69,9 @@ void smp_wait(unsigned cpu);
  * returns when all have finished. */
 void smp_run_all(void (*fn)(unsigned cpu), bool with_self);
 
+/* Sends the wake-up IPI to every online CPU of mask but this one. */
+void smp_wake(uint64_t mask);
+
 /* Counters of the shootdown path, for reports. */
 typedef struct {
 	uint64_t shootdowns, ipis, full, ranges, polled;

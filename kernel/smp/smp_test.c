@@ -85,7 +85,7 @@ static void private_op(unsigned cpu, stress_count *n, uint64_t *frame, unsigned 
 
 /* One shared page: whoever wins maps it, anyone may unmap, protect or translate it; the
  * losers' answers (already mapped, not mapped) are the expected ones. */
-static void shared_op(stress_count *n, unsigned k, unsigned op)
+static void shared_op(stress_count *n, unsigned k, unsigned op, bool w)
 {
 	uint64_t va = SHARED_VA + k * 4096ull, f;
 	pg_mapping m;
@@ -108,7 +108,7 @@ static void shared_op(stress_count *n, unsigned k, unsigned op)
 		n->unmap++;
 		break;
 	case 6:
-		e = kmem_protect(va, 4096, (op & 1) ? PG_W : 0);
+		e = kmem_protect(va, 4096, w ? PG_W : 0);
 		if (e != PG_OK && e != PG_ERR_NOT_MAPPED)
 			return bad(n, 13);
 		n->protect++;
@@ -131,7 +131,7 @@ static void stress(unsigned cpu)
 		if (op < 4)
 			private_op(cpu, n, frame, (unsigned)(r >> 8) % PRIVATE_PAGES, op);
 		else
-			shared_op(n, (unsigned)(r >> 16) % SHARED_PAGES, op);
+			shared_op(n, (unsigned)(r >> 16) % SHARED_PAGES, op, (r >> 40) & 1);
 		n->ops++;
 	}
 	for (unsigned k = 0; k < PRIVATE_PAGES; k++)
