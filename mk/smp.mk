@@ -20,6 +20,10 @@ fuzz-acpi: $(ACPI_FUZZ)
 # SMP_MUTANT=noipi: a kernel whose shootdown sends no IPI (only the local flush), used by
 # smp-test to prove the stale-read checker sees the bug. Build it in its own BUILD.
 KERNEL_CFLAGS += $(if $(SMP_MUTANT),-DSMP_MUTANT_$(SMP_MUTANT)=1)
-smp-test: all
-	@tests/boot/smp_test.sh
+SMP_MUTANT_BUILD := $(BUILD)/smp-mutant
+.PHONY: smp-mutant
+smp-mutant:
+	@$(MAKE) --no-print-directory BUILD=$(SMP_MUTANT_BUILD) SMP_MUTANT=noipi $(SMP_MUTANT_BUILD)/kernel.efi
+smp-test: all smp-mutant
+	@MUTANT_BUILD=$(SMP_MUTANT_BUILD) tests/boot/smp_test.sh
 # end of SMP section
