@@ -537,9 +537,12 @@ void smp_init(const boot_info *bi, pg_space *s)
 		nonline++;
 		bool same = prot_eq(c->prot, cpus[0].prot) && c->pat == cpus[0].pat &&
 			    c->cr4 == bsp_cr4;
-		kprintf("smp: cpu=%u apic=%u online stack=%p guard=%p wp=%u nxe=%u smep=%u smap=%u "
-			"umip=%u pat=0x%016lx prot=%s\n", c->index, c->apic_id, (void *)c->stack_top,
-			(void *)c->guard, c->prot.wp, c->prot.nxe, c->prot.smep, c->prot.smap,
+		pg_mapping gm;
+		bool guard_free = pg_translate_fast(s, pg_va(c->guard), &gm) == PG_ERR_NOT_MAPPED;
+		kprintf("smp: cpu=%u apic=%u online stack=%p guard=%p guard_unmapped=%u wp=%u nxe=%u "
+			"smep=%u smap=%u umip=%u pat=0x%016lx prot=%s\n", c->index, c->apic_id,
+			(void *)c->stack_top, (void *)c->guard, guard_free, c->prot.wp, c->prot.nxe,
+			c->prot.smep, c->prot.smap,
 			c->prot.umip, (unsigned long)c->pat, same ? "same" : "DIFFERENT");
 	}
 	/* The identity page is no longer needed; the shootdown takes it out of every TLB. */
