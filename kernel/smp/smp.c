@@ -53,7 +53,7 @@ typedef struct smp_cpu {
 	uint64_t gdt[5];
 	tss64 tss;
 	cpu_prot prot;
-	uint64_t pat, cr4, efer_nxe;
+	uint64_t pat, cr4, mtrr_def;
 	void (*volatile job)(unsigned cpu);
 } smp_cpu;
 
@@ -117,6 +117,9 @@ static uint32_t lapic_id(void)
 static void lapic_icr(uint32_t dest, uint32_t cmd)
 {
 	if (x2apic) {
+		/* WRMSR to the x2APIC is not serializing: earlier stores (the posted
+		 * shootdown) must be visible before the IPI lands. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		wrmsr(0x830u, (uint64_t)dest << 32 | cmd);
 		return;
 	}
@@ -273,6 +276,14 @@ static void set_gs(smp_cpu *c)
 	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)c);
 }
 
+/* MTRRdefType, or 0 on a CPU without MTRRs (CPUID 1, EDX[12]). */
+static uint64_t mtrr_def_type(void)
+{
+	uint32_t r[4];
+	cpuid(1, r);
+	return (r[3] & (1u << 12)) ? rdmsr(MSR_MTRR_DEF_TYPE) : 0;
+}
+
 /* The AP's first C: its own tables, then the boot CPU's protections, then online. */
 void ap_main(uint64_t index);
 void ap_main(uint64_t index)
@@ -290,6 +301,7 @@ void ap_main(uint64_t index)
 	c->prot = cpu_prot_read();
 	c->pat = rdmsr(MSR_IA32_PAT);
 	c->cr4 = read_cr4();
+	c->mtrr_def = mtrr_def_type(); /* the firmware set every CPU's MTRRs alike */
 	c->apic_id = lapic_id();
 	__atomic_fetch_or(&online_mask, 1ull << index, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&c->state, 2, __ATOMIC_RELEASE);
@@ -485,6 +497,7 @@ void smp_init(const boot_info *bi, pg_space *s)
 	cpus[0].prot = cpu_prot_read();
 	cpus[0].pat = rdmsr(MSR_IA32_PAT);
 	cpus[0].cr4 = bsp_cr4;
+	cpus[0].mtrr_def = mtrr_def_type();
 	kprintf("smp: lapic mode=%s base=%p bsp_apic=%u\n", x2apic ? "x2apic" : "xapic",
 		(void *)base, cpus[0].apic_id);
 
@@ -536,7 +549,7 @@ void smp_init(const boot_info *bi, pg_space *s)
 		}
 		nonline++;
 		bool same = prot_eq(c->prot, cpus[0].prot) && c->pat == cpus[0].pat &&
-			    c->cr4 == bsp_cr4;
+			    c->cr4 == bsp_cr4 && c->mtrr_def == cpus[0].mtrr_def;
 		pg_mapping gm;
 		bool guard_free = pg_translate_fast(s, pg_va(c->guard), &gm) == PG_ERR_NOT_MAPPED;
 		kprintf("smp: cpu=%u apic=%u online stack=%p guard=%p guard_unmapped=%u wp=%u nxe=%u "
