@@ -12,6 +12,7 @@
 #include "idt.h"
 #include "kmem.h"
 #include "kprintf.h"
+#include "mtrr.h"
 #include "pat.h"
 
 #define MSR_APIC_BASE   0x1Bu
@@ -53,7 +54,8 @@ typedef struct smp_cpu {
 	uint64_t gdt[5];
 	tss64 tss;
 	cpu_prot prot;
-	uint64_t pat, cr4, mtrr_def;
+	uint64_t pat, cr4;
+	bool mtrr_copied, mtrr_same;
 	void (*volatile job)(unsigned cpu);
 } smp_cpu;
 
@@ -66,6 +68,8 @@ static volatile uint32_t *lapic;
 static uint64_t tsc_per_us = 1000;
 static struct __attribute__((packed)) { uint16_t limit; uint64_t base; } shared_idtr;
 static uint64_t bsp_cr0, bsp_cr4, bsp_efer, bsp_pat;
+static mtrr_state bsp_mtrr;
+static unsigned phys_bits;
 
 /* The posted shootdown: one at a time, under sd_lock. */
 static struct {
@@ -276,12 +280,63 @@ static void set_gs(smp_cpu *c)
 	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)c);
 }
 
-/* MTRRdefType, or 0 on a CPU without MTRRs (CPUID 1, EDX[12]). */
-static uint64_t mtrr_def_type(void)
+static bool mtrr_eq(const mtrr_state *a, const mtrr_state *b)
 {
-	uint32_t r[4];
-	cpuid(1, r);
-	return (r[3] & (1u << 12)) ? rdmsr(MSR_MTRR_DEF_TYPE) : 0;
+	if (a->present != b->present || a->def_type != b->def_type || a->var_count != b->var_count)
+		return false;
+	for (unsigned i = 0; i < MTRR_FIXED_MSRS; i++)
+		if (a->fixed[i] != b->fixed[i])
+			return false;
+	for (unsigned n = 0; n < a->var_count; n++)
+		if (a->var_base[n] != b->var_base[n] || a->var_mask[n] != b->var_mask[n])
+			return false;
+	return true;
+}
+
+static void flush_all(void)
+{
+	uint64_t cr4 = read_cr4();
+	write_cr4(cr4 & ~CR4_PGE);
+	write_cr4(cr4);
+}
+
+/* The boot CPU's MTRRs on this one, by the SDM's procedure for MP systems (Vol. 3A,
+ * "MTRR Considerations in MP Systems"): caches off and flushed, MTRRs disabled while they
+ * change. INIT keeps MTRRs on hardware, but QEMU resets them, and the firmware's values
+ * are the ones the physmap was built for. Interrupts are off here. */
+static void mtrr_copy(void)
+{
+	static const uint32_t fixed_msr[MTRR_FIXED_MSRS] = {
+		0x250, 0x258, 0x259, 0x268, 0x269, 0x26A, 0x26B, 0x26C, 0x26D, 0x26E, 0x26F,
+	};
+	uint64_t cr0 = read_cr0();
+	write_cr0((cr0 | CR0_CD) & ~CR0_NW);
+	wbinvd();
+	flush_all();
+	wrmsr(MSR_MTRR_DEF_TYPE, bsp_mtrr.def_type & ~(MTRR_DEF_E | MTRR_DEF_FE));
+	if (bsp_mtrr.cap & MTRR_CAP_FIX)
+		for (unsigned i = 0; i < MTRR_FIXED_MSRS; i++)
+			wrmsr(fixed_msr[i], bsp_mtrr.fixed[i]);
+	for (unsigned n = 0; n < bsp_mtrr.var_count; n++) {
+		wrmsr(0x200 + 2 * n, bsp_mtrr.var_base[n]);
+		wrmsr(0x201 + 2 * n, bsp_mtrr.var_mask[n]);
+	}
+	wrmsr(MSR_MTRR_DEF_TYPE, bsp_mtrr.def_type);
+	wbinvd();
+	flush_all();
+	write_cr0(cr0);
+}
+
+static void mtrr_sync(smp_cpu *c)
+{
+	mtrr_state m;
+	mtrr_read(&m, phys_bits);
+	if (m.present && bsp_mtrr.present && !mtrr_eq(&m, &bsp_mtrr)) {
+		mtrr_copy();
+		c->mtrr_copied = true;
+		mtrr_read(&m, phys_bits);
+	}
+	c->mtrr_same = mtrr_eq(&m, &bsp_mtrr);
 }
 
 /* The AP's first C: its own tables, then the boot CPU's protections, then online. */
@@ -296,12 +351,12 @@ void ap_main(uint64_t index)
 	write_cr0(bsp_cr0);
 	wrmsr(MSR_EFER, (rdmsr(MSR_EFER) & ~EFER_NXE) | (bsp_efer & EFER_NXE));
 	write_cr4(bsp_cr4); /* PGE, SMEP, SMAP, UMIP, LA57 as on the boot CPU */
+	mtrr_sync(c);
 	pat_init(bsp_pat);
 	lapic_enable();
 	c->prot = cpu_prot_read();
 	c->pat = rdmsr(MSR_IA32_PAT);
 	c->cr4 = read_cr4();
-	c->mtrr_def = mtrr_def_type(); /* the firmware set every CPU's MTRRs alike */
 	c->apic_id = lapic_id();
 	__atomic_fetch_or(&online_mask, 1ull << index, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&c->state, 2, __ATOMIC_RELEASE);
@@ -497,7 +552,8 @@ void smp_init(const boot_info *bi, pg_space *s)
 	cpus[0].prot = cpu_prot_read();
 	cpus[0].pat = rdmsr(MSR_IA32_PAT);
 	cpus[0].cr4 = bsp_cr4;
-	cpus[0].mtrr_def = mtrr_def_type();
+	phys_bits = bi->phys_bits;
+	mtrr_read(&bsp_mtrr, phys_bits);
 	kprintf("smp: lapic mode=%s base=%p bsp_apic=%u\n", x2apic ? "x2apic" : "xapic",
 		(void *)base, cpus[0].apic_id);
 
@@ -549,14 +605,16 @@ void smp_init(const boot_info *bi, pg_space *s)
 		}
 		nonline++;
 		bool same = prot_eq(c->prot, cpus[0].prot) && c->pat == cpus[0].pat &&
-			    c->cr4 == bsp_cr4 && c->mtrr_def == cpus[0].mtrr_def;
+			    c->cr4 == bsp_cr4 && c->mtrr_same;
 		pg_mapping gm;
 		bool guard_free = pg_translate_fast(s, pg_va(c->guard), &gm) == PG_ERR_NOT_MAPPED;
 		kprintf("smp: cpu=%u apic=%u online stack=%p guard=%p guard_unmapped=%u wp=%u nxe=%u "
-			"smep=%u smap=%u umip=%u pat=0x%016lx prot=%s\n", c->index, c->apic_id,
+			"smep=%u smap=%u umip=%u pat=0x%016lx mtrr=%s prot=%s\n", c->index, c->apic_id,
 			(void *)c->stack_top, (void *)c->guard, guard_free, c->prot.wp, c->prot.nxe,
 			c->prot.smep, c->prot.smap,
-			c->prot.umip, (unsigned long)c->pat, same ? "same" : "DIFFERENT");
+			c->prot.umip, (unsigned long)c->pat,
+			c->mtrr_same ? (c->mtrr_copied ? "copied" : "same") : "DIFFERENT",
+			same ? "same" : "DIFFERENT");
 	}
 	/* The identity page is no longer needed; the shootdown takes it out of every TLB. */
 	pg_paddr f;

@@ -68,8 +68,8 @@ echo "boots took $(($(date +%s) - start))s (logs in $out/)"
 # -smp 4: every CPU up, each with the boot CPU's protections.
 check "smp4: MADT read, four enabled CPUs" has smp4 '^smp: madt=0x[0-9a-f]{16} via=(xsdt|rsdt) .* enabled=4 '
 check "smp4: smp: cpus=4 online=4" has smp4 '^smp: cpus=4 online=4$'
-check "smp4: three APs online with own stack and guard, prot=same" \
-	count_is smp4 '^smp: cpu=[1-3] apic=[0-9]+ online stack=0x[0-9a-f]{16} guard=0x[0-9a-f]{16} guard_unmapped=1 wp=1 nxe=1 .* prot=same$' 3
+check "smp4: three APs online with own stack and guard, the BSP's protections, PAT and MTRRs" \
+	count_is smp4 '^smp: cpu=[1-3] apic=[0-9]+ online stack=0x[0-9a-f]{16} guard=0x[0-9a-f]{16} guard_unmapped=1 wp=1 nxe=1 .* mtrr=(same|copied) prot=same$' 3
 check "smp4: stress on 4 CPUs, no error, no frame leaked" \
 	has smp4 '^smp: stress cpus=4 ms=[0-9]+ ops=[1-9][0-9]* .* ipis=[1-9][0-9]* .* errors=0 frames_leaked=0 check=pass$'
 check "smp4: smp: stale-read checker rounds=N stale=0 check=pass" \
