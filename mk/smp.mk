@@ -2,7 +2,8 @@
 #   make fuzz-acpi       libFuzzer over common/acpi.c (RSDP, XSDT/RSDT, MADT), FUZZ_ACPI_SECONDS
 #   make smp-test        -smp 4 self-test boot (stress, stale-read checker, shootdown latency),
 #                        the SMP_MUTANT=noipi kernel whose checker must fail, a -smp 1 boot
-#                        (online=1) and a short fuzz-acpi run; SMP_TIMEOUT per boot
+#                        (online=1), the SMP_MUTANT=acpicut kernel (cut ACPI tables: the
+#                        error named, one CPU) and a short fuzz-acpi run; SMP_TIMEOUT per boot
 .PHONY: fuzz-acpi smp-test
 FUZZ_ACPI_SECONDS ?= 5
 ACPI_FUZZ := $(BUILD)/fuzz-acpi/fuzz_acpi
@@ -20,10 +21,14 @@ fuzz-acpi: $(ACPI_FUZZ)
 # SMP_MUTANT=noipi: a kernel whose shootdown sends no IPI (only the local flush), used by
 # smp-test to prove the stale-read checker sees the bug. Build it in its own BUILD.
 KERNEL_CFLAGS += $(if $(SMP_MUTANT),-DSMP_MUTANT_$(SMP_MUTANT)=1)
+# SMP_MUTANT=acpicut: ACPI tables read as if cut after 64 bytes; the kernel must name the
+# error and stay on one CPU.
 SMP_MUTANT_BUILD := $(BUILD)/smp-mutant
+SMP_ACPICUT_BUILD := $(BUILD)/smp-acpicut
 .PHONY: smp-mutant
 smp-mutant:
 	@$(MAKE) --no-print-directory BUILD=$(SMP_MUTANT_BUILD) SMP_MUTANT=noipi $(SMP_MUTANT_BUILD)/kernel.efi
+	@$(MAKE) --no-print-directory BUILD=$(SMP_ACPICUT_BUILD) SMP_MUTANT=acpicut $(SMP_ACPICUT_BUILD)/kernel.efi
 smp-test: all smp-mutant
-	@MUTANT_BUILD=$(SMP_MUTANT_BUILD) tests/boot/smp_test.sh
+	@MUTANT_BUILD=$(SMP_MUTANT_BUILD) ACPICUT_BUILD=$(SMP_ACPICUT_BUILD) tests/boot/smp_test.sh
 # end of SMP section

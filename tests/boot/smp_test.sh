@@ -4,7 +4,9 @@
 # checker passing, shootdown latency for 1, 2 and 4 CPUs, every self-test passing with the
 # APs running, the reclaim test included), the same with the SMP_MUTANT=noipi kernel (no
 # shootdown IPI: the checker must see stale reads and fail the run), and -smp 1 (online=1,
-# still passing). Boots two at a time; then a short run of the ACPI fuzzer.
+# still passing), and the SMP_MUTANT=acpicut kernel with -smp 4 (ACPI tables read as cut:
+# the error is named and the kernel runs on one CPU, self-tests passing). Boots two at a
+# time; then a short run of the ACPI fuzzer.
 # Prints ok/FAIL per check and ends with "N passed, N failed"; exits non-zero on failure.
 # env: SMP_TIMEOUT (seconds per boot, 240), SMP_JOBS (parallel boots, 2), MUTANT_BUILD
 set -u
@@ -14,6 +16,7 @@ out=$here/build/smp-test
 timeout_s=${SMP_TIMEOUT:-240}
 jobs=${SMP_JOBS:-2}
 mutant=${MUTANT_BUILD:-$here/build/smp-mutant}
+acpicut=${ACPICUT_BUILD:-$here/build/smp-acpicut}
 EXIT_PASS=33 EXIT_FAIL=35
 
 . "$here/tests/boot/checks.sh"
@@ -44,7 +47,7 @@ boot() {
 }
 
 mkdir -p "$out"
-for f in "$here/build/kernel.efi" "$mutant/kernel.efi"; do
+for f in "$here/build/kernel.efi" "$mutant/kernel.efi" "$acpicut/kernel.efi"; do
 	if [ ! -f "$f" ]; then
 		echo "FAIL build: $f missing (make smp-test builds both)"
 		echo "0 passed, 1 failed"
@@ -62,7 +65,9 @@ start=$(date +%s)
 boot smp4 "$here/build" 4 &
 boot mutant "$mutant" 4 &
 wait
-boot smp1 "$here/build" 1
+boot smp1 "$here/build" 1 &
+boot acpicut "$acpicut" 4 &
+wait
 echo "boots took $(($(date +%s) - start))s (logs in $out/)"
 
 # -smp 4: every CPU up, each with the boot CPU's protections.
@@ -101,6 +106,14 @@ check "smp1: shootdown latency for 1 CPU only" sh -c "
 check "smp1: every self-test passes, exit status $EXIT_PASS" sh -c "
 	grep -Eq '^selftest: [1-9][0-9]* passed, 0 failed$' '$out/smp1.txt' &&
 	[ \"\$(cat '$out/smp1.rc')\" = $EXIT_PASS ]"
+
+# Cut ACPI tables: named, one CPU, and nothing else breaks.
+check "acpicut: the ACPI error is named, one CPU only" \
+	has acpicut '^smp: acpi error=[a-z-]+-length: one CPU only$'
+check "acpicut: smp: cpus=1 online=1 with -smp 4" has acpicut '^smp: cpus=1 online=1$'
+check "acpicut: every self-test passes, exit status $EXIT_PASS" sh -c "
+	grep -Eq '^selftest: [1-9][0-9]* passed, 0 failed$' '$out/acpicut.txt' &&
+	[ \"\$(cat '$out/acpicut.rc')\" = $EXIT_PASS ]"
 
 # The MADT parser under the fuzzer, briefly.
 if make -s --no-print-directory -C "$here" fuzz-acpi FUZZ_ACPI_SECONDS="${FUZZ_ACPI_SECONDS:-5}" >"$out/fuzz.txt" 2>&1; then
