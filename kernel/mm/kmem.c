@@ -101,10 +101,14 @@ static bool src_alloc(void *ctx, pg_paddr *frame)
 	return frame_alloc_4k(ctx, frame) == PG_OK;
 }
 
+/* A full list is emptied at once: mid-operation, the range that goes with these frames may
+ * not be in the batch yet, so that shootdown flushes everything. */
 static void defer_free(uint64_t pa)
 {
-	if (batch.ndefer == DEFER_MAX)
+	if (batch.ndefer == DEFER_MAX) {
+		batch.full = true;
 		batch_complete();
+	}
 	batch.defer[batch.ndefer++] = pa;
 }
 
