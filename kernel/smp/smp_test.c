@@ -14,7 +14,7 @@
 #define PRIVATE_PAGES 64
 #define CHECK_VA    (SMP_TEST_VA + 0x20000000ull) /* the stale-read checker's page P */
 #define STRESS_MS   1500
-#define CHECK_ROUNDS 100                           /* per AP */
+#define CHECK_ROUNDS 100                           /* x3, shared among the pairs */
 
 typedef struct {
 	uint64_t ops, map, unmap, protect, translate, errors, first_error;
@@ -173,13 +173,15 @@ static bool run_stress(void)
 	return ok;
 }
 
-/* The stale-read checker. Per round: the boot CPU (A) maps P to F1 holding v1; the AP (B)
- * reads v1 through P, which loads its TLB; A unmaps P, puts v2 in F2 and maps P to F2;
- * B reads through P again and must see v2. Seeing v1 means B read F1 through a
- * translation the unmap should have shot down. */
+/* The stale-read checker, on every ordered pair of online CPUs (A writes, B reads). Per
+ * round: A maps P to F1 holding v1; B reads v1 through P, which loads its TLB; A unmaps P,
+ * puts v2 in F2 and maps P to F2; B reads through P again and must see v2. Seeing v1 means
+ * B read F1 through a translation A's unmap should have shot down. */
 static volatile uint64_t seq, seen;
-static uint64_t f1, f2;
-static unsigned stale, rounds_done, rounds_full;
+static volatile bool aborted;
+static uint64_t f1, f2, first_value;
+static unsigned stale, rounds_done, rounds_full, pair_rounds, first_reader, first_writer;
+static unsigned cur_reader;
 
 /* Odd rounds unmap P in a batch that also names 64 neighbouring pages, as a range
  * operation would: past SMP_FULL_FLUSH_PAGES, so the targets flush everything. */
@@ -200,31 +202,34 @@ static pg_err unmap_p(unsigned r)
 static uint64_t v1(unsigned r) { return 0xF1F1F1F100000000ull | r; }
 static uint64_t v2(unsigned r) { return 0xF2F2F2F200000000ull | r; }
 
-static void wait_seq(uint64_t want)
+static bool wait_seq(uint64_t want)
 {
 	while (__atomic_load_n(&seq, __ATOMIC_ACQUIRE) != want)
-		smp_relax();
+		if (aborted)
+			return false;
+		else
+			smp_relax();
+	return true;
 }
 
 static void reader(unsigned cpu)
 {
 	(void)cpu;
-	for (unsigned r = 0; r < CHECK_ROUNDS; r++) {
-		wait_seq(4ull * r + 1);
+	for (unsigned r = 0; r < pair_rounds; r++) {
+		if (!wait_seq(4ull * r + 1))
+			return;
 		seen = *(volatile uint64_t *)CHECK_VA;
 		__atomic_store_n(&seq, 4ull * r + 2, __ATOMIC_RELEASE);
-		wait_seq(4ull * r + 3);
+		if (!wait_seq(4ull * r + 3))
+			return;
 		seen = *(volatile uint64_t *)CHECK_VA;
 		__atomic_store_n(&seq, 4ull * r + 4, __ATOMIC_RELEASE);
 	}
 }
 
-static bool checker_pair(unsigned b, unsigned *first_stale_cpu, uint64_t *first_value)
+static bool writer_rounds(unsigned cpu)
 {
-	seq = 0;
-	if (!smp_post(b, reader))
-		return false;
-	for (unsigned r = 0; r < CHECK_ROUNDS; r++) {
+	for (unsigned r = 0; r < pair_rounds; r++) {
 		*via_physmap(f1) = v1(r);
 		*via_physmap(f2) = 0;
 		if (kmem_map(CHECK_VA, f1, PG_W) != PG_OK)
@@ -239,38 +244,66 @@ static bool checker_pair(unsigned b, unsigned *first_stale_cpu, uint64_t *first_
 			return false;
 		__atomic_store_n(&seq, 4ull * r + 3, __ATOMIC_RELEASE);
 		wait_seq(4ull * r + 4);
-		if (first != v1(r) || seen != v2(r)) {
-			if (!stale++) {
-				*first_stale_cpu = b;
-				*first_value = first != v1(r) ? first : seen;
-			}
+		if ((first != v1(r) || seen != v2(r)) && !stale++) {
+			first_writer = cpu;
+			first_reader = cur_reader;
+			first_value = first != v1(r) ? first : seen;
 		}
 		rounds_done++;
 		if (kmem_unmap(CHECK_VA, NULL) != PG_OK)
 			return false;
 	}
-	smp_wait(b);
 	return true;
+}
+
+static void writer(unsigned cpu)
+{
+	if (!writer_rounds(cpu))
+		aborted = true;
+}
+
+/* One pair: each side runs on its CPU, the boot CPU's side (if any) right here. */
+static void run_pair(unsigned a, unsigned b)
+{
+	unsigned me = smp_me();
+	seq = 0;
+	cur_reader = b;
+	if (b != me)
+		smp_post(b, reader);
+	if (a != me)
+		smp_post(a, writer);
+	if (a == me)
+		writer(a);
+	if (b == me)
+		reader(b);
+	smp_wait(a);
+	smp_wait(b);
 }
 
 static bool run_checker(void)
 {
-	unsigned who = 0;
-	uint64_t value = 0;
+	unsigned n = smp_online(), pairs = n * (n - 1), cpu[SMP_MAX_CPUS], k = 0;
+	for (unsigned c = 0; c < SMP_MAX_CPUS; c++)
+		if (smp_online_mask() & (1ull << c))
+			cpu[k++] = c;
+	pair_rounds = (3 * CHECK_ROUNDS + pairs - 1) / pairs;
 	bool ok = kmem_frame_alloc(&f1) == PG_OK && kmem_frame_alloc(&f2) == PG_OK;
 	uint64_t f = irq_save();
 	__asm__ volatile("sti" ::: "memory");
-	for (unsigned b = 1; ok && b < SMP_MAX_CPUS; b++)
-		if (smp_online_mask() & (1ull << b))
-			ok = checker_pair(b, &who, &value);
+	for (unsigned i = 0; ok && i < k; i++)
+		for (unsigned j = 0; !aborted && j < k; j++)
+			if (i != j)
+				run_pair(cpu[i], cpu[j]);
 	irq_restore(f);
 	kmem_frame_free(f1);
 	kmem_frame_free(f2);
+	ok &= !aborted;
 	if (stale)
-		kprintf("smp: stale-read first cpu=%u read=0x%016lx (F1 holds 0xf1f1f1f1...)\n", who,
-			(unsigned long)value);
+		kprintf("smp: stale-read first writer=%u reader=%u read=0x%016lx (F1 holds "
+			"0xf1f1f1f1...)\n", first_writer, first_reader, (unsigned long)first_value);
 	bool pass = ok && stale == 0 && rounds_done > 0;
-	kprintf("smp: stale-read rounds_full_flush=%u\n", rounds_full);
+	kprintf("smp: stale-read pairs=%u rounds_per_pair=%u rounds_full_flush=%u aborted=%u\n",
+		pairs, pair_rounds, rounds_full, aborted);
 	kprintf("smp: stale-read checker rounds=%u stale=%u check=%s\n", rounds_done, stale,
 		pass ? "pass" : "FAIL");
 	return pass;

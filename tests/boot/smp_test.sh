@@ -79,8 +79,8 @@ check "smp4: stress on 4 CPUs, no error, no frame leaked" \
 	has smp4 '^smp: stress cpus=4 ms=[0-9]+ ops=[1-9][0-9]* .* ipis=[1-9][0-9]* .* errors=0 frames_leaked=0 check=pass$'
 check "smp4: smp: stale-read checker rounds=N stale=0 check=pass" \
 	has smp4 '^smp: stale-read checker rounds=[1-9][0-9]* stale=0 check=pass$'
-check "smp4: checker rounds with a full flush (batch past the threshold)" \
-	has smp4 '^smp: stale-read rounds_full_flush=[1-9][0-9]*$'
+check "smp4: checker on all 12 ordered CPU pairs, some rounds with a full flush" \
+	has smp4 '^smp: stale-read pairs=12 rounds_per_pair=[1-9][0-9]* rounds_full_flush=[1-9][0-9]* aborted=0$'
 check "smp4: shootdown latency for 1, 2 and 4 CPUs" sh -c "
 	for n in 1 2 4; do
 		grep -Eq \"^smp: shootdown_us cpus=\$n median=[0-9]+\\.[0-9]{3} \" '$out/smp4.txt' || exit 1
