@@ -32,8 +32,9 @@ static uint64_t foreign_frees;
 static struct {
 	volatile uint32_t next, serving;
 	volatile int holder;      /* CPU index, -1 when free */
-	volatile uint64_t sleepers; /* CPUs halted until the next unlock */
-} klock = { 0, 0, -1, 0 };
+	volatile uint64_t sleepers; /* CPUs halted until their turn */
+	volatile uint32_t ticket[SMP_MAX_CPUS]; /* each sleeper's ticket */
+} klock = { 0, 0, -1, 0, { 0 } };
 
 #define DEFER_MAX 64
 static struct {
@@ -73,9 +74,10 @@ void kmem_lock(void)
 	bool can_sleep = (rflags & (1u << 9)) != 0; /* IF: a wake-up can reach us */
 	for (unsigned spins = 0; __atomic_load_n(&klock.serving, __ATOMIC_ACQUIRE) != t; spins++) {
 		smp_relax();
-		if (!can_sleep || spins < 64)
+		if (!can_sleep || spins < 4)
 			continue;
 		__asm__ volatile("cli" ::: "memory");
+		klock.ticket[smp_me()] = t;
 		__atomic_fetch_or(&klock.sleepers, bit, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&klock.serving, __ATOMIC_ACQUIRE) != t)
 			__asm__ volatile("sti; hlt" ::: "memory");
@@ -86,14 +88,19 @@ void kmem_lock(void)
 	klock.holder = (int)smp_me();
 }
 
+/* Wakes only the sleeper whose turn it is: the others would find the lock taken again. */
 void kmem_unlock(void)
 {
 	batch_complete();
 	klock.holder = -1;
-	__atomic_store_n(&klock.serving, klock.serving + 1, __ATOMIC_SEQ_CST);
+	uint32_t next = klock.serving + 1;
+	__atomic_store_n(&klock.serving, next, __ATOMIC_SEQ_CST);
 	uint64_t s = __atomic_load_n(&klock.sleepers, __ATOMIC_SEQ_CST);
-	if (s)
-		smp_wake(s);
+	for (unsigned c = 0; s && c < SMP_MAX_CPUS; c++)
+		if ((s & (1ull << c)) && klock.ticket[c] == next) {
+			smp_wake(1ull << c);
+			break;
+		}
 }
 
 static bool src_alloc(void *ctx, pg_paddr *frame)

@@ -78,7 +78,8 @@ static struct {
 	unsigned n;
 	bool full;
 	volatile uint64_t pending; /* CPUs yet to acknowledge */
-} sd;
+	volatile int sleeper;      /* the initiator, halted until the last ack wakes it; -1 */
+} sd = { .sleeper = -1 };
 static smp_stats stats;
 
 unsigned smp_me(void)
@@ -182,7 +183,41 @@ void smp_poll(void)
 	if (!(__atomic_load_n(&sd.pending, __ATOMIC_ACQUIRE) & bit))
 		return;
 	flush_local(sd.r, sd.n, sd.full);
-	__atomic_fetch_and(&sd.pending, ~bit, __ATOMIC_RELEASE);
+	/* The sleeper is read after the acknowledgement: either the initiator sees pending
+	 * clear before it halts, or this load sees it halting (both are sequentially
+	 * consistent). A stale or early wake-up costs one spurious IPI, nothing else. */
+	if (__atomic_and_fetch(&sd.pending, ~bit, __ATOMIC_SEQ_CST) == 0) {
+		int sleeper = __atomic_load_n(&sd.sleeper, __ATOMIC_SEQ_CST);
+		if (sleeper >= 0)
+			lapic_icr(cpus[sleeper].apic_id, ICR_ASSERT | SMP_VEC_WAKE);
+	}
+}
+
+static bool irqs_on(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0" : "=r"(f));
+	return (f & (1u << 9)) != 0;
+}
+
+/* Waits for every acknowledgement. With interrupts on, the initiator halts after a short
+ * spin and the last CPU to acknowledge wakes it: under TCG a spinning vCPU takes a host
+ * core from the CPUs it waits for. */
+static void wait_acks(void)
+{
+	bool can_sleep = irqs_on();
+	for (unsigned spins = 0; __atomic_load_n(&sd.pending, __ATOMIC_ACQUIRE); spins++) {
+		__asm__ volatile("pause" ::: "memory");
+		if (!can_sleep || spins < 4)
+			continue;
+		__asm__ volatile("cli" ::: "memory");
+		__atomic_store_n(&sd.sleeper, (int)smp_me(), __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&sd.pending, __ATOMIC_SEQ_CST))
+			__asm__ volatile("sti; hlt" ::: "memory");
+		else
+			__asm__ volatile("sti" ::: "memory");
+		__atomic_store_n(&sd.sleeper, -1, __ATOMIC_SEQ_CST);
+	}
 }
 
 void smp_shootdown(const smp_range *r, unsigned n, bool full, uint64_t targets)
@@ -207,7 +242,7 @@ void smp_shootdown(const smp_range *r, unsigned n, bool full, uint64_t targets)
 	stats.ranges += n;
 #ifdef SMP_MUTANT_noipi
 	/* The mutant the self-test must catch: other CPUs are never told. */
-	(void)lapic_icr;
+	(void)wait_acks;
 #else
 	__atomic_store_n(&sd.pending, others, __ATOMIC_RELEASE);
 	for (unsigned c = 0; c < ncpus; c++)
@@ -215,8 +250,7 @@ void smp_shootdown(const smp_range *r, unsigned n, bool full, uint64_t targets)
 			lapic_icr(cpus[c].apic_id, ICR_ASSERT | SMP_VEC_SHOOTDOWN);
 			stats.ipis++;
 		}
-	while (__atomic_load_n(&sd.pending, __ATOMIC_ACQUIRE))
-		__asm__ volatile("pause");
+	wait_acks();
 #endif
 	__atomic_store_n(&sd.lock, 0, __ATOMIC_RELEASE);
 }
