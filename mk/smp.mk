@@ -3,7 +3,9 @@
 #   make smp-test        -smp 4 self-test boot (stress, stale-read checker, shootdown latency),
 #                        the SMP_MUTANT=noipi kernel whose checker must fail, a -smp 1 boot
 #                        (online=1), the SMP_MUTANT=acpicut kernel (cut ACPI tables: the
-#                        error named, one CPU) and a short fuzz-acpi run; SMP_TIMEOUT per boot
+#                        error named, one CPU), the SMP_MUTANT=apdead kernel (a CPU that never
+#                        starts: timeout reported, online=3) and a short fuzz-acpi run;
+#                        SMP_TIMEOUT per boot
 .PHONY: fuzz-acpi smp-test
 FUZZ_ACPI_SECONDS ?= 5
 ACPI_FUZZ := $(BUILD)/fuzz-acpi/fuzz_acpi
@@ -25,10 +27,13 @@ KERNEL_CFLAGS += $(if $(SMP_MUTANT),-DSMP_MUTANT_$(SMP_MUTANT)=1)
 # error and stay on one CPU.
 SMP_MUTANT_BUILD := $(BUILD)/smp-mutant
 SMP_ACPICUT_BUILD := $(BUILD)/smp-acpicut
+SMP_APDEAD_BUILD := $(BUILD)/smp-apdead
 .PHONY: smp-mutant
 smp-mutant:
 	@$(MAKE) --no-print-directory BUILD=$(SMP_MUTANT_BUILD) SMP_MUTANT=noipi $(SMP_MUTANT_BUILD)/kernel.efi
 	@$(MAKE) --no-print-directory BUILD=$(SMP_ACPICUT_BUILD) SMP_MUTANT=acpicut $(SMP_ACPICUT_BUILD)/kernel.efi
+	@$(MAKE) --no-print-directory BUILD=$(SMP_APDEAD_BUILD) SMP_MUTANT=apdead $(SMP_APDEAD_BUILD)/kernel.efi
 smp-test: all smp-mutant
-	@MUTANT_BUILD=$(SMP_MUTANT_BUILD) ACPICUT_BUILD=$(SMP_ACPICUT_BUILD) tests/boot/smp_test.sh
+	@MUTANT_BUILD=$(SMP_MUTANT_BUILD) ACPICUT_BUILD=$(SMP_ACPICUT_BUILD) \
+		APDEAD_BUILD=$(SMP_APDEAD_BUILD) tests/boot/smp_test.sh
 # end of SMP section

@@ -531,10 +531,18 @@ static bool start_ap(smp_cpu *c, uint64_t timeout_us)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	lapic_icr(c->apic_id, ICR_INIT | ICR_ASSERT);
 	delay_us(10000);
+#ifdef SMP_MUTANT_apdead
+	/* The test's dead CPU: the fourth is never sent its SIPIs, so it times out. */
+	if (c->index == 3)
+		goto wait;
+#endif
 	for (int sipi = 0; sipi < 2 && c->state == 0; sipi++) {
 		lapic_icr(c->apic_id, ICR_SIPI | ICR_ASSERT | (uint32_t)(tramp >> 12));
 		delay_us(200);
 	}
+#ifdef SMP_MUTANT_apdead
+wait:
+#endif
 	uint64_t end = rdtsc() + timeout_us * tsc_per_us;
 	while (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != 2 && rdtsc() < end)
 		__asm__ volatile("pause");

@@ -5,8 +5,10 @@
 # APs running, the reclaim test included), the same with the SMP_MUTANT=noipi kernel (no
 # shootdown IPI: the checker must see stale reads and fail the run), and -smp 1 (online=1,
 # still passing), and the SMP_MUTANT=acpicut kernel with -smp 4 (ACPI tables read as cut:
-# the error is named and the kernel runs on one CPU, self-tests passing). Boots two at a
-# time; then a short run of the ACPI fuzzer.
+# the error is named and the kernel runs on one CPU, self-tests passing), and the
+# SMP_MUTANT=apdead kernel with -smp 4 (the fourth CPU never gets its SIPIs: its timeout is
+# reported and the self-tests pass on three). Boots two, then three at a time (the last
+# three are light); then a short run of the ACPI fuzzer.
 # Prints ok/FAIL per check and ends with "N passed, N failed"; exits non-zero on failure.
 # env: SMP_TIMEOUT (seconds per boot, 240), SMP_JOBS (parallel boots, 2), MUTANT_BUILD
 set -u
@@ -17,6 +19,7 @@ timeout_s=${SMP_TIMEOUT:-240}
 jobs=${SMP_JOBS:-2}
 mutant=${MUTANT_BUILD:-$here/build/smp-mutant}
 acpicut=${ACPICUT_BUILD:-$here/build/smp-acpicut}
+apdead=${APDEAD_BUILD:-$here/build/smp-apdead}
 EXIT_PASS=33 EXIT_FAIL=35
 
 . "$here/tests/boot/checks.sh"
@@ -47,7 +50,7 @@ boot() {
 }
 
 mkdir -p "$out"
-for f in "$here/build/kernel.efi" "$mutant/kernel.efi" "$acpicut/kernel.efi"; do
+for f in "$here/build/kernel.efi" "$mutant/kernel.efi" "$acpicut/kernel.efi" "$apdead/kernel.efi"; do
 	if [ ! -f "$f" ]; then
 		echo "FAIL build: $f missing (make smp-test builds both)"
 		echo "0 passed, 1 failed"
@@ -67,6 +70,7 @@ boot mutant "$mutant" 4 &
 wait
 boot smp1 "$here/build" 1 &
 boot acpicut "$acpicut" 4 &
+boot apdead "$apdead" 4 &
 wait
 echo "boots took $(($(date +%s) - start))s (logs in $out/)"
 
@@ -114,6 +118,17 @@ check "acpicut: smp: cpus=1 online=1 with -smp 4" has acpicut '^smp: cpus=1 onli
 check "acpicut: every self-test passes, exit status $EXIT_PASS" sh -c "
 	grep -Eq '^selftest: [1-9][0-9]* passed, 0 failed$' '$out/acpicut.txt' &&
 	[ \"\$(cat '$out/acpicut.rc')\" = $EXIT_PASS ]"
+
+# A CPU that never starts: reported, left out, the rest carries on.
+check "apdead: the fourth CPU's timeout is reported and it is left out" \
+	has apdead '^smp: cpu=3 apic=[0-9]+ timeout state=0: left out$'
+check "apdead: smp: cpus=4 online=3" has apdead '^smp: cpus=4 online=3$'
+check "apdead: stale-read checker on the 6 pairs of three CPUs passes" sh -c "
+	grep -Eq '^smp: stale-read pairs=6 ' '$out/apdead.txt' &&
+	grep -Eq '^smp: stale-read checker rounds=[1-9][0-9]* stale=0 check=pass$' '$out/apdead.txt'"
+check "apdead: every self-test passes, exit status $EXIT_PASS" sh -c "
+	grep -Eq '^selftest: [1-9][0-9]* passed, 0 failed$' '$out/apdead.txt' &&
+	[ \"\$(cat '$out/apdead.rc')\" = $EXIT_PASS ]"
 
 # The MADT parser under the fuzzer, briefly.
 if make -s --no-print-directory -C "$here" fuzz-acpi FUZZ_ACPI_SECONDS="${FUZZ_ACPI_SECONDS:-5}" >"$out/fuzz.txt" 2>&1; then
