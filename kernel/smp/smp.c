@@ -177,11 +177,8 @@ static void flush_local(const smp_range *r, unsigned n, bool full)
 			invlpg(r[i].start + off);
 }
 
-void smp_poll(void)
+static void ack(uint64_t bit)
 {
-	uint64_t bit = 1ull << smp_me();
-	if (!(__atomic_load_n(&sd.pending, __ATOMIC_ACQUIRE) & bit))
-		return;
 	flush_local(sd.r, sd.n, sd.full);
 	/* The sleeper is read after the acknowledgement: either the initiator sees pending
 	 * clear before it halts, or this load sees it halting (both are sequentially
@@ -191,6 +188,20 @@ void smp_poll(void)
 		if (sleeper >= 0)
 			lapic_icr(cpus[sleeper].apic_id, ICR_ASSERT | SMP_VEC_WAKE);
 	}
+}
+
+/* Interrupts stay off from the test to the acknowledgement: an IPI arriving in between
+ * would acknowledge first, and this acknowledgement could then clear the bit of the next
+ * request, which nobody would have flushed for. */
+void smp_poll(void)
+{
+	uint64_t bit = 1ull << smp_me();
+	if (!(__atomic_load_n(&sd.pending, __ATOMIC_ACQUIRE) & bit))
+		return;
+	uint64_t f = irq_save();
+	if (__atomic_load_n(&sd.pending, __ATOMIC_ACQUIRE) & bit)
+		ack(bit);
+	irq_restore(f);
 }
 
 static bool irqs_on(void)
