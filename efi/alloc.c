@@ -40,6 +40,18 @@ EFI_STATUS stage_alloc(UINT64 pages, mem_kind kind, const CHAR16 *what, uint64_t
 	return remember(addr, pages, kind, what);
 }
 
+EFI_STATUS stage_alloc_below(uint64_t max, UINT64 pages, mem_kind kind, const CHAR16 *what,
+			     uint64_t *pa)
+{
+	EFI_PHYSICAL_ADDRESS addr = max;
+	EFI_STATUS st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateMaxAddress, EfiLoaderData,
+					  pages, &addr);
+	if (EFI_ERROR(st))
+		return st; /* the caller decides whether that matters; it reports */
+	*pa = addr;
+	return remember(addr, pages, kind, what);
+}
+
 EFI_STATUS stage_alloc_at(uint64_t pa, UINT64 pages, mem_kind kind, const CHAR16 *what)
 {
 	EFI_PHYSICAL_ADDRESS addr = pa;

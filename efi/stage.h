@@ -21,6 +21,10 @@
  * types would say the same thing but hang ExitBootServices on some firmware. */
 EFI_STATUS stage_alloc(UINT64 pages, mem_kind kind, const CHAR16 *what, uint64_t *pa);
 
+/* The same wholly below max (AllocateMaxAddress); silent on failure. */
+EFI_STATUS stage_alloc_below(uint64_t max, UINT64 pages, mem_kind kind, const CHAR16 *what,
+			     uint64_t *pa);
+
 /* The same at a fixed physical address (AllocateAddress). */
 EFI_STATUS stage_alloc_at(uint64_t pa, UINT64 pages, mem_kind kind, const CHAR16 *what);
 

@@ -7,7 +7,8 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC   0x4f464e49544f4f42ull /* "BOOTINFO" little endian */
-#define BOOT_INFO_VERSION 3u /* 2: check_after_tables, exit_stale_forced; 3: physmap_pages */
+#define BOOT_INFO_VERSION 4u /* 2: check_after_tables, exit_stale_forced; 3: physmap_pages;
+				  4: ap_trampoline */
 
 /* Where things live after the handoff (DESIGN.md, "Address space after handoff"). */
 #define BOOT_PHYSMAP_OFFSET 0x00000A0000000000ull /* the default; boot_info.phys_offset rules */
@@ -103,7 +104,14 @@ typedef struct {
 	/* physmap pages by size ([0] 4 KiB, [1] 2 MiB, [2] 1 GiB): the largest page whose MTRR
 	 * type is uniform and which lies wholly in RAM-like memory, so sizes are mixed */
 	uint64_t physmap_pages[3];
+
+	/* SMP: BOOT_AP_TRAMPOLINE_PAGES pages below 1 MiB, reserved before the exit of boot
+	 * services for the other CPUs' real-mode start (MEM_KERNEL in the region list, so never
+	 * usable nor reclaimable); 0 when the firmware had none to give. */
+	uint64_t ap_trampoline;
 } boot_info;
+
+#define BOOT_AP_TRAMPOLINE_PAGES 2 /* code and data, and a copy of the top table below 4 GiB */
 
 /* The pattern word i of a physmap check frame at physical address frame must hold. */
 static inline uint64_t boot_check_word(uint64_t frame, uint64_t i)

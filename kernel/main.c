@@ -19,6 +19,7 @@
 #include "region.h"
 #include "selftest.h"
 #include "serial.h"
+#include "smp.h"
 #include "xd_audit.h"
 #include "tour.h"
 
@@ -260,6 +261,7 @@ void kernel_main(uint64_t boot_info_va)
 	cpu_prot_init();
 	fault_init(bi, kspace);
 	tour_result tour = tour_run(bi, kspace);
+	smp_init(bi, kspace); /* the other CPUs, on these tables and protections (issue 15) */
 	memtype_print_mtrr(bi);
 	memtype_audit(bi, NULL); /* every boot: one type per page, no mixed large page */
 	selftest_main(bi, kspace, tour);

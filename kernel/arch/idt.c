@@ -46,6 +46,12 @@ void idt_init(void)
 	__asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
 }
 
+void idt_set_irq(unsigned vec, void (*handler)(void))
+{
+	if (vec >= 32 && vec < 256)
+		set_gate(vec, (uint64_t)(uintptr_t)handler, 0);
+}
+
 const char *exc_name(unsigned vector)
 {
 	static const char *const names[32] = {

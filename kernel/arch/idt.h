@@ -20,6 +20,10 @@ void idt_init(void);
  * halts, or moves f->rip to a recovery point that the stubs' iretq resumes at. */
 void exc_dispatch(exc_frame *f);
 
+/* An interrupt gate (no IST) for vector vec, 32..255 (others are ignored): smp.c's IPIs.
+ * The IDT is shared by every CPU, so a gate set once serves them all. */
+void idt_set_irq(unsigned vec, void (*handler)(void));
+
 const char *exc_name(unsigned vector);
 
 #endif

@@ -44,8 +44,25 @@ bool kmem_owns(const frame_alloc *fa, uint64_t pa);
  * EFI stage's page-table frames, which are not usable memory and stay out of it. */
 uint64_t kmem_foreign_frees(void);
 
-/* Invalidates [start, start+length) on this CPU: invlpg for a few pages, else a full
- * flush that includes global entries (CR4.PGE toggled). */
+/* kspace's flush callback. Under kmem_lock it adds the range to the lock holder's batch
+ * (kmem_unlock shoots it down); otherwise it is a shootdown on every online CPU at once
+ * (smp.h: invlpg per page, a full flush with global entries past a threshold). */
 void kmem_flush(void *ctx, pg_vaddr start, uint64_t length);
+
+/* The lock of kspace and the frame allocator: see the rule in kmem.c. Not reentrant.
+ * kmem_unlock completes the batched shootdown, then frees what waited for it. */
+void kmem_lock(void);
+void kmem_unlock(void);
+
+/* pg_* on kspace (4 KiB pages) and the allocator, each under kmem_lock; safe from any CPU.
+ * kmem_unmap returns the frame once no CPU can reach it any more; kmem_unmap_free gives it
+ * back to the allocator at that point. */
+pg_err kmem_map(uint64_t va, uint64_t pa, unsigned flags);
+pg_err kmem_unmap(uint64_t va, uint64_t *pa);
+pg_err kmem_unmap_free(uint64_t va);
+pg_err kmem_protect(uint64_t va, uint64_t length, unsigned flags);
+pg_err kmem_translate(uint64_t va, pg_mapping *m);
+pg_err kmem_frame_alloc(uint64_t *pa);
+void kmem_frame_free(uint64_t pa);
 
 #endif

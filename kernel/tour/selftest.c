@@ -13,6 +13,7 @@
 #include "kprintf.h"
 #include "memtype.h"
 #include "reclaim.h"
+#include "smp.h"
 
 extern char __kernel_start[], __rodata_start[];
 
@@ -439,6 +440,8 @@ static void run_tests(const boot_info *bi, pg_space *s, tour_result tour)
 	test_null();
 	test_audit(bi, s);
 	result("memtype", memtype_audit(bi, NULL), "the memtype: line above");
+	if (s->frames == kmem_source())
+		result("smp", smp_selftest(), "the smp: lines above (stress, stale-read, latency)");
 	if (s->frames == kmem_source())
 		test_reclaim(bi, s);
 	kprintf("selftest: skipped=%u\n", n_skip);

@@ -30,7 +30,7 @@ configs=(
 	"cpu-no-1g|q35|qemu64,-pdpe1gb|1G|1|ide|^cpu: nx=1 pdpe1gb=0 ;^physmap: page_size=2M$"
 	"cpu-no-nx|q35|qemu64,-nx|1G|1|ide|^cpu: nx=0 ;^paging: xd_entries=0$"
 	"cpu-max|q35|max|1G|1|ide|^cpu: nx=1 pdpe1gb=1 ;^physmap: page_size=1G$"
-	"smp-4|q35|max|1G|4|ide|"
+	"smp-4|q35|max|1G|4|ide|^smp: cpus=4 online=4$"
 	"machine-pc|pc|max|1G|1|ide|"
 	"pc-6G-4cpu-qemu64|pc|qemu64|6G|4|ide|^memory: usable=[56][0-9]{6} KiB$;$above_4g;^physmap: page_size=2M$"
 	# OVMF's MTRRs make [3.5 GiB, 4 GiB) UC here: no large page may cross that edge
