@@ -17,3 +17,26 @@ $(BUILD)/host/unit_tests: $(BUILD)/host/kernel/mm/heap_core.o
 $(BUILD)/host/tests/host/test_heap.o: HOST_CFLAGS += -Ikernel/mm -Itests/heap
 $(BUILD)/host/kernel/mm/heap_core.o: HOST_CFLAGS += -Ikernel/mm
 -include $(BUILD)/host/kernel/mm/heap_core.d
+
+# model test and fuzzer: tests/heap/heap_model.c is the reference and the interpreter
+HEAP_MODEL_SRC := $(HEAP_CORE) tests/heap/heap_model.c tests/heap/model_main.c
+HEAP_INC := -Ikernel/mm -Itests/heap
+$(BUILD)/heap/model_test: $(HEAP_MODEL_SRC) $(wildcard tests/heap/*.h kernel/mm/heap_core.h)
+	@mkdir -p $(@D)
+	$(HOST_CC) $(filter-out -MMD -MP,$(HOST_CFLAGS)) $(HEAP_INC) $(HEAP_MODEL_SRC) $(HOST_LDFLAGS) -o $@
+test-heap-model: $(BUILD)/heap/model_test
+	$(BUILD)/heap/model_test --seed "$(HEAP_SEED)" --ops "$(HEAP_OPS)"
+
+HEAP_FUZZ_SRC := $(HEAP_CORE) tests/heap/heap_model.c tests/heap/fuzz_heap.c
+$(BUILD)/heap/fuzz_heap: $(HEAP_FUZZ_SRC) $(wildcard tests/heap/*.h kernel/mm/heap_core.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(filter-out -Itests/model,$(FUZZ_CFLAGS:-MMD=)) $(HEAP_INC) $(HEAP_FUZZ_SRC) -o $@
+# make fuzz-heap FUZZ_SECONDS=n; fuzz-heap-short: 5 s (the fuzz set's short run)
+fuzz-heap: $(BUILD)/heap/fuzz_heap
+	@mkdir -p $(BUILD)/heap/corpus
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/heap/corpus
+fuzz-heap-short: $(BUILD)/heap/fuzz_heap
+	@mkdir -p $(BUILD)/heap/corpus
+	@if $< -max_total_time=5 -max_len=4096 $(BUILD)/heap/corpus >$(BUILD)/heap/fuzz.log 2>&1; \
+	then tail -n 1 $(BUILD)/heap/fuzz.log; echo "ok   fuzz_heap 5 s"; echo "1 passed, 0 failed"; \
+	else tail -n 30 $(BUILD)/heap/fuzz.log; echo "FAIL fuzz_heap"; echo "0 passed, 1 failed"; exit 1; fi
