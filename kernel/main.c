@@ -9,6 +9,7 @@
 #include "fault.h"
 #include "fbcon.h"
 #include "gdt.h"
+#include "heap.h"
 #include "idt.h"
 #include "kmem.h"
 #include "kprintf.h"
@@ -21,6 +22,7 @@
 #include "serial.h"
 #include "xd_audit.h"
 #include "tour.h"
+#include "user.h"
 
 void kernel_main(uint64_t boot_info_va);
 
@@ -262,6 +264,10 @@ void kernel_main(uint64_t boot_info_va)
 	tour_result tour = tour_run(bi, kspace);
 	memtype_print_mtrr(bi);
 	memtype_audit(bi, NULL); /* every boot: one type per page, no mixed large page */
+	/* Issue 14: the heap (after the tour, whose table check is about the EFI stage's
+	 * tables), address spaces and user mode; the heap:, aspace: and user: lines. */
+	heap_init();
+	user_boot();
 	selftest_main(bi, kspace, tour);
 	/* XD is reserved without NX: the hardware matrix checks this count is 0 there. */
 	kprintf("paging: xd_entries=%lu\n", (unsigned long)xd_audit(kspace));

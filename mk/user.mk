@@ -27,7 +27,7 @@ $(BUILD)/heap/model_test: $(HEAP_MODEL_SRC) $(wildcard tests/heap/*.h kernel/mm/
 test-heap-model: $(BUILD)/heap/model_test
 	$(BUILD)/heap/model_test --seed "$(HEAP_SEED)" --ops "$(HEAP_OPS)"
 
-HEAP_FUZZ_SRC := $(HEAP_CORE) tests/heap/heap_model.c tests/heap/fuzz_heap.c
+HEAP_FUZZ_SRC := $(HEAP_CORE) tests/heap/heap_model.c tests/fuzz/fuzz_heap.c
 $(BUILD)/heap/fuzz_heap: $(HEAP_FUZZ_SRC) $(wildcard tests/heap/*.h kernel/mm/heap_core.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(filter-out -Itests/model,$(FUZZ_CFLAGS:-MMD=)) $(HEAP_INC) $(HEAP_FUZZ_SRC) -o $@
@@ -40,3 +40,16 @@ fuzz-heap-short: $(BUILD)/heap/fuzz_heap
 	@if $< -max_total_time=5 -max_len=4096 $(BUILD)/heap/corpus >$(BUILD)/heap/fuzz.log 2>&1; \
 	then tail -n 1 $(BUILD)/heap/fuzz.log; echo "ok   fuzz_heap 5 s"; echo "1 passed, 0 failed"; \
 	else tail -n 30 $(BUILD)/heap/fuzz.log; echo "FAIL fuzz_heap"; echo "0 passed, 1 failed"; exit 1; fi
+
+# The heap fuzzer joins the hardening set (make fuzz, make fuzz-harden[-short], make test).
+HARDEN_FUZZERS += heap
+$(HARDEN_DIR)/fuzz_heap: $(BUILD)/heap/fuzz_heap
+	@mkdir -p $(@D)
+	cp $< $@
+fuzz-harden fuzz-harden-short: $(HARDEN_DIR)/fuzz_heap
+
+# make bench: the heap row (bench/heap_bench.c) links into the same binary
+HEAP_BENCH_OBJ := $(BUILD)/bench/obj/kernel/mm/heap_core.o $(BUILD)/bench/obj/bench/heap_bench.o
+$(BUILD)/bench/bench: $(HEAP_BENCH_OBJ)
+$(HEAP_BENCH_OBJ): BENCH_CFLAGS += -Ikernel/mm
+-include $(HEAP_BENCH_OBJ:.o=.d)
