@@ -53,3 +53,7 @@ HEAP_BENCH_OBJ := $(BUILD)/bench/obj/kernel/mm/heap_core.o $(BUILD)/bench/obj/be
 $(BUILD)/bench/bench: $(HEAP_BENCH_OBJ)
 $(HEAP_BENCH_OBJ): BENCH_CFLAGS += -Ikernel/mm
 -include $(HEAP_BENCH_OBJ:.o=.d)
+
+# make user-test: tests/boot/user_test.sh (four boots, two at a time)
+user-test: all
+	@tests/boot/user_test.sh
