@@ -29,7 +29,8 @@ user_prog_start:
 .endm
 
 /* hello: a line, an anonymous page mapped and used, then the kernel's pointer checks:
- * a kernel address, a length that wraps, and a map outside the user range all refused. */
+ * a kernel address, a length that wraps, a map outside the user range and an unmapped
+ * user address all refused. */
 user_hello:
 	leaq hello_msg(%rip), %rdi
 	movl $hello_len, %esi
@@ -58,6 +59,11 @@ user_hello:
 	sys SYS_MAP
 	testq %rax, %rax
 	jns 6f
+	movabsq $OUTSIDE, %rdi      /* in the user range, but nothing maps it */
+	movl $8, %esi
+	sys SYS_WRITE
+	cmpq $EFAULT, %rax
+	jne 7f
 	exit 0
 1:	exit 1
 2:	exit 2
@@ -65,6 +71,7 @@ user_hello:
 4:	exit 4
 5:	exit 5
 6:	exit 6
+7:	exit 7
 
 /* value: the word at USER_DATA (each process has its own frame there) is its exit status. */
 user_value:

@@ -269,7 +269,7 @@ static void user_checks(void)
 		process_run(&h, user_hello);
 	process_destroy(&h, NULL, NULL);
 	check("user", e == PG_OK && !h.faulted && h.status == 0 && h.lines == 1 &&
-			      h.bad_pointers == 3,
+			      h.bad_pointers == 4,
 	      "syscalls write+map+exit exit=0x%lx lines=%u refused_pointers=%u",
 	      (unsigned long)h.status, h.lines, h.bad_pointers);
 	fault_case("read-kernel-page", user_read_kernel, 14, PF_ERR_P | PF_ERR_U,

@@ -100,7 +100,7 @@ check "normal: aspace: line (levels, PCID facts)" has normal \
 check "normal: user: syscall line (ring-3 segments, rsp0, GS)" has normal \
 	'^user: syscall=on cs=0x3b ss=0x33 rsp0=0xffffffff8[0-9a-f]{7} gs_base=0xffffffff8[0-9a-f]{7} '
 check "normal: two processes, one address, own values; hello exits 0" has normal \
-	'^user: processes=3 same_va=0x0000000000500000 values=0x1111,0x2222,0x1111 own_values=yes hello_exit=0x0 hello_lines=1 refused_pointers=3$'
+	'^user: processes=3 same_va=0x0000000000500000 values=0x1111,0x2222,0x1111 own_values=yes hello_exit=0x0 hello_lines=1 refused_pointers=4$'
 check "normal: ring 3 printed through the write call" has normal \
 	'^user: pid=3 name=hello says "hello from ring 3"$'
 check "normal: every address space destroyed, every frame back" has normal \
