@@ -59,8 +59,28 @@ static bool two_processes(uint64_t *st)
 	return ok && differ && st[0] == 0x1111 && st[1] == 0x2222 && st[2] == 0x1111;
 }
 
+/* The heap at work once: small objects and a page run mapped on demand, then freed. */
+static void heap_demo(void)
+{
+	const hc_heap *hc = heap_core();
+	uint64_t f0 = free_frames();
+	void *small[100];
+	for (unsigned i = 0; i < 100; i++)
+		small[i] = kmalloc(64);
+	void *run = kcalloc(5, 4096);
+	uint64_t mapped = hc->mapped_pages, live = hc->live_objects;
+	for (unsigned i = 0; i < 100; i++)
+		kfree(small[i]);
+	kfree(run);
+	kprintf("heap: demo kmalloc=100x64B kcalloc=20KiB live=%lu mapped_pages=%lu after_free "
+		"mapped_pages=%lu frames_held=%lu errors=%lu\n", (unsigned long)live,
+		(unsigned long)mapped, (unsigned long)hc->mapped_pages,
+		(unsigned long)(f0 - free_frames()), (unsigned long)hc->errors);
+}
+
 void user_boot(void)
 {
+	heap_demo();
 	heap_report();
 	aspace_init();
 	user_init();
