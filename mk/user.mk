@@ -9,10 +9,11 @@
 .PHONY: test-heap-model fuzz-heap fuzz-heap-short user-test
 
 HEAP_CORE := kernel/mm/heap_core.c
-HEAP_OPS  ?= 200000
+HEAP_OPS  ?= 1000000
 HEAP_SEED ?=
 
-# host unit tests: heap_core joins the unit binary
+# host unit tests: heap_core joins the unit binary (UNIT_OBJ too, for make mutate's relinks)
+UNIT_OBJ += $(BUILD)/host/kernel/mm/heap_core.o
 $(BUILD)/host/unit_tests: $(BUILD)/host/kernel/mm/heap_core.o
 $(BUILD)/host/tests/host/test_heap.o: HOST_CFLAGS += -Ikernel/mm -Itests/heap
 $(BUILD)/host/kernel/mm/heap_core.o: HOST_CFLAGS += -Ikernel/mm

@@ -77,7 +77,8 @@ void *hc_alloc(hc_heap *h, size_t size, size_t align, hc_err *err);
 /* n * size bytes, zeroed; overflow of the product is HC_ERR_OVERFLOW. */
 void *hc_calloc(hc_heap *h, size_t n, size_t size, hc_err *err);
 /* Moves p's contents into an allocation of size bytes (p NULL: hc_alloc). On error p is
- * untouched and still allocated. Keeps p when it already fits its class or run. */
+ * untouched and still allocated. Keeps p when it already fits its class or run; a moved
+ * block has the default alignment (16), not the one p was allocated with. */
 void *hc_realloc(hc_heap *h, void *p, size_t size, hc_err *err);
 /* Gives p back. HC_ERR_DOUBLE_FREE / HC_ERR_FOREIGN leave the heap unchanged. NULL is a
  * no-op (HC_OK). */
