@@ -35,10 +35,10 @@ $(BUILD)/heap/fuzz_heap: $(HEAP_FUZZ_SRC) $(wildcard tests/heap/*.h kernel/mm/he
 # make fuzz-heap FUZZ_SECONDS=n; fuzz-heap-short: 5 s (the fuzz set's short run)
 fuzz-heap: $(BUILD)/heap/fuzz_heap
 	@mkdir -p $(BUILD)/heap/corpus
-	$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/heap/corpus
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=$(BUILD)/heap/ $(BUILD)/heap/corpus
 fuzz-heap-short: $(BUILD)/heap/fuzz_heap
 	@mkdir -p $(BUILD)/heap/corpus
-	@if $< -max_total_time=5 -max_len=4096 $(BUILD)/heap/corpus >$(BUILD)/heap/fuzz.log 2>&1; \
+	@if $< -max_total_time=5 -max_len=4096 -artifact_prefix=$(BUILD)/heap/ $(BUILD)/heap/corpus >$(BUILD)/heap/fuzz.log 2>&1; \
 	then tail -n 1 $(BUILD)/heap/fuzz.log; echo "ok   fuzz_heap 5 s"; echo "1 passed, 0 failed"; \
 	else tail -n 30 $(BUILD)/heap/fuzz.log; echo "FAIL fuzz_heap"; echo "0 passed, 1 failed"; exit 1; fi
 
