@@ -485,3 +485,4 @@ figure: $(BUILD)/kernel.efi
 	@scripts/figure.sh $(FIGURE_LOG)
 # end of the learner's path section
 include mk/smp.mk
+include mk/user.mk

@@ -13,6 +13,8 @@
 #include "region.h"
 
 #define RUNS 5
+
+void bench_heap(void);
 #define KIB (1ull << 10)
 #define MIB (1ull << 20)
 #define GIB (1ull << 30)
@@ -475,6 +477,7 @@ int main(void)
 		       ok ? "held" : "MISSED");
 	}
 	printf(" (%u of %u hold)\n", held, n);
+	bench_heap(); /* bench/heap_bench.c: the kernel heap's core vs glibc malloc */
 	pg_space_destroy(&tr_spaces[0]);
 	pg_space_destroy(&tr_spaces[1]);
 	return 0;

@@ -9,6 +9,7 @@
 #include "fault.h"
 #include "fbcon.h"
 #include "gdt.h"
+#include "heap.h"
 #include "idt.h"
 #include "kmem.h"
 #include "kprintf.h"
@@ -22,6 +23,7 @@
 #include "smp.h"
 #include "xd_audit.h"
 #include "tour.h"
+#include "user.h"
 
 void kernel_main(uint64_t boot_info_va);
 
@@ -264,6 +266,10 @@ void kernel_main(uint64_t boot_info_va)
 	smp_init(bi, kspace); /* the other CPUs, on these tables and protections (issue 15) */
 	memtype_print_mtrr(bi);
 	memtype_audit(bi, NULL); /* every boot: one type per page, no mixed large page */
+	/* Issue 14: the heap (after the tour, whose table check is about the EFI stage's
+	 * tables), address spaces and user mode; the heap:, aspace: and user: lines. */
+	heap_init();
+	user_boot();
 	selftest_main(bi, kspace, tour);
 	/* XD is reserved without NX: the hardware matrix checks this count is 0 there. */
 	kprintf("paging: xd_entries=%lu\n", (unsigned long)xd_audit(kspace));

@@ -57,6 +57,8 @@ run_suite guide       $MAKE --no-print-directory guide-test
 run_suite playground  $MAKE --no-print-directory playground-test
 run_suite learner     $MAKE --no-print-directory learner-test
 run_suite smp         $MAKE --no-print-directory smp-test
+run_suite heap-model  $MAKE --no-print-directory test-heap-model
+run_suite user        $MAKE --no-print-directory user-test
 
 echo "=== summary (logs in $LOGDIR/suite-*.log)"
 printf '%s\n' "${summary[@]}"

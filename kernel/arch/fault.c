@@ -8,6 +8,7 @@
 #include "kmem.h"
 #include "kprintf.h"
 #include "panic_screen.h"
+#include "user.h"
 
 extern char __kernel_start[], __rodata_start[], __data_start[], __kernel_end[];
 
@@ -168,6 +169,8 @@ __attribute__((noreturn)) static void finish(void)
 void fault_dispatch(exc_frame *f)
 {
 	uint64_t cr2 = read_cr2();
+	if ((f->cs & 3) == 3)
+		user_fault(f, cr2); /* ring 3: reported, that program ends, the kernel goes on */
 	if (++depth > 1) {
 		kprintf("exception: nested vector=%lu name=%s rip=%p cr2=%p (inside a report)\n",
 			(unsigned long)f->vector, exc_name((unsigned)f->vector), (void *)f->rip,

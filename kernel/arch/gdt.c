@@ -23,12 +23,15 @@ static uint8_t df_stack[16384] __attribute__((aligned(16)));
  * the #PF handler would reuse it, which fault.c refuses to resume from. */
 static uint8_t pf_stack[16384] __attribute__((aligned(16)));
 
-/* Null, code, data, and the two slots of the 16-byte TSS descriptor. */
-static uint64_t gdt[5];
+/* Null, code, data, the two slots of the 16-byte TSS descriptor, then the user segments
+ * in sysret's order (gdt.h). */
+static uint64_t gdt[8];
 
 /* Code: present, DPL 0, type execute/read, L (64-bit). Data: present, read/write. */
 #define SEG_CODE64 0x00209a0000000000ull
 #define SEG_DATA   0x0000920000000000ull
+#define SEG_UDATA  0x0000f20000000000ull /* DPL 3 */
+#define SEG_UCODE64 0x0020fa0000000000ull
 
 static void set_tss_descriptor(uint64_t *slot, uint64_t base, uint32_t limit)
 {
@@ -49,6 +52,9 @@ void gdt_init(void)
 	gdt[1] = SEG_CODE64;
 	gdt[2] = SEG_DATA;
 	set_tss_descriptor(&gdt[3], (uint64_t)(uintptr_t)&tss, sizeof tss - 1);
+	gdt[5] = 0;
+	gdt[GDT_USER_DATA / 8] = SEG_UDATA;
+	gdt[GDT_USER_CODE / 8] = SEG_UCODE64;
 
 	gdtr.limit = sizeof gdt - 1;
 	gdtr.base = (uint64_t)(uintptr_t)gdt;
@@ -73,4 +79,9 @@ void gdt_init(void)
 		: "m"(gdtr), "i"(GDT_KERNEL_CODE), "r"((uint16_t)GDT_KERNEL_DATA),
 		  "r"((uint16_t)GDT_TSS)
 		: "rax", "memory");
+}
+
+void gdt_set_rsp0(uint64_t rsp0)
+{
+	tss.rsp[0] = rsp0;
 }

@@ -3,14 +3,24 @@
 #ifndef KERNEL_GDT_H
 #define KERNEL_GDT_H
 
+#include <stdint.h>
+
 #define GDT_KERNEL_CODE 0x08
 #define GDT_KERNEL_DATA 0x10
 #define GDT_TSS         0x18
+/* syscall/sysret (issue 14): STAR's user base is 0x28, so sysret loads SS = 0x30 | 3 and
+ * CS = 0x38 | 3; the slot at 0x28 (a 32-bit code segment for compatibility sysret) stays null. */
+#define GDT_USER_BASE   0x28
+#define GDT_USER_DATA   0x30
+#define GDT_USER_CODE   0x38
 
 #define IST_DOUBLE_FAULT 1 /* IST slot whose stack #DF runs on */
 #define IST_PAGE_FAULT   2 /* #PF's own stack: an overflow into the guard page is reported */
 
 /* Loads the GDT, reloads every segment register and loads the task register. */
 void gdt_init(void);
+
+/* The stack the CPU switches to on an interrupt or exception from ring 3 (TSS.RSP0). */
+void gdt_set_rsp0(uint64_t rsp0);
 
 #endif

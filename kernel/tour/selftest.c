@@ -14,6 +14,7 @@
 #include "memtype.h"
 #include "reclaim.h"
 #include "smp.h"
+#include "user.h"
 
 extern char __kernel_start[], __rodata_start[];
 
@@ -42,6 +43,16 @@ static void result(const char *name, int outcome, const char *fmt, ...)
 		n_skip++;
 	kprintf("selftest: test=%s result=%s %s\n", name,
 		outcome > 0 ? "pass" : outcome == 0 ? "fail" : "skip", detail);
+}
+
+void selftest_record(int outcome)
+{
+	if (outcome > 0)
+		n_pass++;
+	else if (outcome == 0)
+		n_fail++;
+	else
+		n_skip++;
 }
 
 /* The error code as the five bits the report decodes. */
@@ -440,8 +451,10 @@ static void run_tests(const boot_info *bi, pg_space *s, tour_result tour)
 	test_null();
 	test_audit(bi, s);
 	result("memtype", memtype_audit(bi, NULL), "the memtype: line above");
-	if (s->frames == kmem_source())
+	if (s->frames == kmem_source()) {
 		result("smp", smp_selftest(), "the smp: lines above (stress, stale-read, latency)");
+		user_selftest(); /* issue 14: heap, address spaces, user mode, recursive tables */
+	}
 	if (s->frames == kmem_source())
 		test_reclaim(bi, s);
 	kprintf("selftest: skipped=%u\n", n_skip);

@@ -16,4 +16,8 @@ void selftest_main(const boot_info *bi, pg_space *s, tour_result tour);
  * drill-done code. Returns only for an unknown name. */
 void drill_run(const boot_info *bi, const char *name);
 
+/* Counts one result of a check printed elsewhere (1 pass, 0 fail, -1 skip) in the
+ * self-test's total (kernel/user/user_test.c's checks). */
+void selftest_record(int outcome);
+
 #endif
