@@ -4,6 +4,7 @@
  * the shared IDT, copies the boot CPU's protections and PAT, says it is online and idles
  * in hlt with interrupts on, waiting for shootdowns and jobs. */
 #include "smp.h"
+#include "percpu.h"
 
 #include "acpi.h"
 #include "cpu.h"
@@ -44,9 +45,10 @@ typedef struct __attribute__((packed)) {
 	uint16_t iomap_base;
 } tss64;
 
-/* Per CPU; %gs:0 holds self, so smp_me() is one load. */
+/* Per CPU. It opens with the block percpu.h describes (its self at %gs:0), so the syscall
+ * path and smp_me() share one GS base; smp_me() is one load. */
 typedef struct smp_cpu {
-	struct smp_cpu *self;
+	cpu_local local;
 	unsigned index;
 	uint32_t apic_id;
 	volatile uint32_t state;          /* 0 absent, 1 in C, 2 online */
@@ -87,7 +89,7 @@ unsigned smp_me(void)
 	unsigned v;
 	if (!gs_ready)
 		return 0;
-	__asm__ volatile("movl %%gs:8, %0" : "=r"(v));
+	__asm__ volatile("movl %%gs:%c1, %0" : "=r"(v) : "i"(__builtin_offsetof(smp_cpu, index)));
 	return v;
 }
 
@@ -96,7 +98,7 @@ uint64_t smp_online_mask(void) { return online_mask; }
 uint64_t smp_tsc_per_us(void) { return tsc_per_us; }
 smp_stats smp_stats_read(void) { return stats; }
 
-_Static_assert(__builtin_offsetof(smp_cpu, index) == 8, "smp_me reads %gs:8");
+_Static_assert(__builtin_offsetof(smp_cpu, local) == 0, "GS base is the cpu_local block");
 
 /* ---- local APIC */
 
@@ -321,7 +323,7 @@ static void load_gdt(smp_cpu *c)
 
 static void set_gs(smp_cpu *c)
 {
-	c->self = c;
+	c->local.self = (uint64_t)(uintptr_t)c;
 	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)c);
 }
 
@@ -679,4 +681,9 @@ void smp_init(const boot_info *bi, pg_space *s)
 	pg_size sz;
 	pg_unmap(s, pg_va(tramp), &f, &sz);
 	kprintf("smp: cpus=%u online=%u\n", want, nonline);
+}
+
+cpu_local *smp_local(void)
+{
+	return &cpus[smp_me()].local;
 }

@@ -39,6 +39,8 @@ void smp_init(const boot_info *bi, pg_space *s);
 
 /* This CPU's index (0 = boot CPU) and the CPUs taking part in shootdowns. */
 unsigned smp_me(void);
+/* This CPU's per-CPU block (percpu.h), the one its GS base names in the kernel. */
+struct cpu_local *smp_local(void);
 unsigned smp_online(void);
 uint64_t smp_online_mask(void);
 

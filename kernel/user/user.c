@@ -2,6 +2,7 @@
  * with a program page, a stack page and a data page), the three calls and their pointer
  * checks, and the end of a program that faulted. */
 #include "user.h"
+#include "smp.h"
 
 #include "cpu.h"
 #include "gdt.h"
@@ -27,7 +28,7 @@ uint64_t user_enter(uint64_t rip, uint64_t rsp, uint64_t arg);
 __attribute__((noreturn)) void user_leave(uint64_t status);
 uint64_t syscall_dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3);
 
-static cpu_local cpu0;
+static cpu_local *cpu0; /* this CPU's block (smp_local), GS base in the kernel */
 static uint8_t kstack[16384] __attribute__((aligned(16)));
 static bool smap_on;
 static unsigned next_pid = 1;
@@ -37,10 +38,9 @@ static inline void clac(void) { if (smap_on) __asm__ volatile("clac" ::: "memory
 
 void user_init(void)
 {
-	cpu0.self = (uint64_t)(uintptr_t)&cpu0;
-	cpu0.kstack_top = (uint64_t)(uintptr_t)(kstack + sizeof kstack);
-	gdt_set_rsp0(cpu0.kstack_top);
-	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)&cpu0);
+	cpu0 = smp_local();
+	cpu0->kstack_top = (uint64_t)(uintptr_t)(kstack + sizeof kstack);
+	gdt_set_rsp0(cpu0->kstack_top);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
 	wrmsr(MSR_STAR, ((uint64_t)GDT_USER_BASE << 48) | ((uint64_t)GDT_KERNEL_CODE << 32));
 	wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)syscall_entry);
@@ -49,7 +49,7 @@ void user_init(void)
 	smap_on = (read_cr4() & CR4_SMAP) != 0;
 	kprintf("user: syscall=on cs=0x%x ss=0x%x rsp0=%p gs_base=%p smap=%u umip=%u "
 		"program_bytes=%lu\n", GDT_USER_CODE | 3, GDT_USER_DATA | 3,
-		(void *)cpu0.kstack_top, (void *)&cpu0, smap_on, (read_cr4() & CR4_UMIP) != 0,
+		(void *)cpu0->kstack_top, (void *)cpu0, smap_on, (read_cr4() & CR4_UMIP) != 0,
 		(unsigned long)(user_prog_end - user_prog_start));
 }
 
@@ -86,13 +86,13 @@ pg_err process_create(process *p, const char *name, uint64_t data_word)
 void process_run(process *p, const void *entry)
 {
 	uint64_t rip = USER_CODE + (uint64_t)((const char *)entry - user_prog_start);
-	cpu0.proc = p;
+	cpu0->proc = p;
 	aspace_switch(&p->as);
 	uint64_t st = user_enter(rip, USER_STACK + 4096, 0);
-	/* Both ways back (exit call, fault) left GS base on cpu0. */
+	/* Both ways back (exit call, fault) left GS base on cpu0-> */
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
 	aspace_switch(NULL);
-	cpu0.proc = NULL;
+	cpu0->proc = NULL;
 	if (!p->faulted)
 		p->status = st;
 }
@@ -168,7 +168,7 @@ static uint64_t sys_map(process *p, uint64_t va)
 
 uint64_t syscall_dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3)
 {
-	process *p = cpu0.proc;
+	process *p = cpu0->proc;
 	(void)a3;
 	switch (nr) {
 	case SYS_WRITE:
@@ -204,9 +204,9 @@ static const char *user_cause(uint64_t vector, uint64_t error)
 
 void user_fault(exc_frame *f, uint64_t cr2)
 {
-	if (rdmsr(MSR_GS_BASE) != (uint64_t)(uintptr_t)&cpu0)
+	if (rdmsr(MSR_GS_BASE) != (uint64_t)(uintptr_t)cpu0)
 		__asm__ volatile("swapgs" ::: "memory"); /* the exception stubs do not swap */
-	process *p = cpu0.proc;
+	process *p = cpu0->proc;
 	if (!p)
 		kpanic("user: fault from ring 3 with no process (vector %lu)",
 		       (unsigned long)f->vector);

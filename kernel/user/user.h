@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "aspace.h"
+#include "percpu.h"
 #include "idt.h"
 
 #define USER_CODE  0x400000ull  /* the program page: user, read-only, executable */
@@ -25,16 +26,9 @@ enum { SYS_WRITE = 0, SYS_EXIT = 1, SYS_MAP = 2 };
 #define USER_ENOSYS 38
 #define USER_WRITE_MAX 200
 
-/* The per-CPU block GS points at in the kernel (swapped out while ring 3 runs). One today;
- * a later SMP change gives each CPU its own and points its GS base at it, and nothing in
- * the entry code changes. Offsets are fixed: user_entry.S uses them. */
-typedef struct cpu_local {
-	uint64_t self;        /* 0 */
-	uint64_t kstack_top;  /* 8: syscall stack, also TSS.RSP0 */
-	uint64_t user_rsp;    /* 16: RSP of ring 3 during a syscall */
-	uint64_t kernel_rsp;  /* 24: user_enter's saved stack */
-	struct process *proc; /* 32: what runs on this CPU */
-} cpu_local;
+/* The per-CPU block GS points at in the kernel (swapped out while ring 3 runs) is
+ * percpu.h's cpu_local, the head of each CPU's smp_cpu: every CPU brings its own, and the
+ * entry code reads it at fixed offsets. */
 
 /* A program that ran, and how it ended. */
 typedef struct process {

@@ -1,8 +1,8 @@
 /* user_entry.S - the doors between ring 0 and ring 3: user_enter (an iretq into a user
  * program, the kernel's context kept), syscall_entry (SWAPGS, the per-CPU kernel stack,
  * syscall_dispatch, SYSRET) and user_leave (back into user_enter's caller, from an exit
- * call or a fault that ended the program). The per-CPU block (user.h: cpu_local) is
- * reached through GS only, so each CPU of a later SMP kernel brings its own. */
+ * call or a fault that ended the program). The per-CPU block (percpu.h: cpu_local) is
+ * reached through GS only, and each CPU brings its own (smp_cpu opens with it). */
 #define CPU_KSTACK  8
 #define CPU_USER_RSP 16
 #define CPU_KERNEL_RSP 24
