@@ -40,6 +40,21 @@ EFI_STATUS stage_alloc(UINT64 pages, mem_kind kind, const CHAR16 *what, uint64_t
 	return remember(addr, pages, kind, what);
 }
 
+EFI_STATUS stage_alloc_low(UINT64 pages, EFI_MEMORY_TYPE type, mem_kind kind, const CHAR16 *what,
+			   uint64_t *pa)
+{
+	EFI_PHYSICAL_ADDRESS addr = 0xfffff000ull; /* the last page below 4 GiB */
+	EFI_STATUS st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateMaxAddress, type, pages,
+					  &addr);
+	if (EFI_ERROR(st)) {
+		Print(L"efi: error: cannot allocate %ld pages below 4 GiB for %s: %r\n", pages, what,
+		      st);
+		return st;
+	}
+	*pa = addr;
+	return remember(addr, pages, kind, what);
+}
+
 EFI_STATUS stage_alloc_at(uint64_t pa, UINT64 pages, mem_kind kind, const CHAR16 *what)
 {
 	EFI_PHYSICAL_ADDRESS addr = pa;

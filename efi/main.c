@@ -146,6 +146,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	if (EFI_ERROR((st = shell_main(image, &opt, &do_boot))) || !do_boot)
 		return st;
 	sp.physmap = opt.physmap;
+	sp.levels = opt.levels;
 	Print(L"efi: kernel.efi (UEFI stage) starting\n");
 	Print(L"efi: entry cr0=0x%016lx cr4=0x%016lx osfxsr_found=%d (SSE on since entry.S)\n",
 	      stage_entry_cr0, stage_entry_cr4, (int)((stage_entry_cr4 & CR4_OSFXSR) != 0));

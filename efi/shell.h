@@ -10,6 +10,7 @@
 /* What `boot` was asked for. */
 typedef struct {
 	stage_physmap physmap;  /* offset and page size of the physical-memory map */
+	unsigned levels;        /* paging levels for the kernel: 4 (default) or 5 */
 	bool test;              /* the kernel's self-test mode: cmdline "test" */
 	char drill[8];          /* a kernel fault drill: cmdline "drill=D"; "" for none */
 	bool stale_key;         /* test: make the first ExitBootServices see a stale map key */
