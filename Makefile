@@ -484,3 +484,5 @@ guide-test: $(BUILD)/kernel.efi
 figure: $(BUILD)/kernel.efi
 	@scripts/figure.sh $(FIGURE_LOG)
 # end of the learner's path section
+
+include mk/handoff.mk

@@ -30,6 +30,9 @@
 #define __ASSEMBLER__ 1
 #include "handoff.h"
 
+#ifndef HANDOFF_MUTANT
+#define HANDOFF_MUTANT 0
+#endif
 #define CR0_PG    0x80000000
 #define CR4_PGE   0x80
 #define CR4_LA57  0x1000
@@ -103,7 +106,9 @@ handoff_code:
 	andl $~CR4_LA57, %eax
 	testl $1, H_LA57(%ebx)
 	jz 5f
+#if HANDOFF_MUTANT != 1                  /* broken on purpose: make la57-test must fail */
 	orl $CR4_LA57, %eax
+#endif
 5:	movl %eax, %cr4                  /* LA57 as asked, PAE still set */
 	movl H_ROOT(%ebx), %eax
 	movl %eax, %cr3

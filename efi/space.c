@@ -233,6 +233,9 @@ EFI_STATUS stage_build_space(stage_space *st, const stage_cpu *cpu, const mem_li
 	      bi->table_counts[3], bi->table_counts[2], bi->table_counts[1], bi->table_counts[0],
 	      bi->table_frames_reserved);
 	Print(L"efi: tables levels=%d root=0x%016lx l5=%ld\n", levels, bi->pml4, counts[4]);
+	unsigned fw = (read_cr4() & CR4_LA57) ? 5 : 4;
+	Print(L"efi: handoff firmware_levels=%d kernel_levels=%d switch=%s\n", fw, levels,
+	      fw == levels ? L"mov-cr3" : L"via-32-bit-code");
 	return EFI_SUCCESS;
 }
 

@@ -54,6 +54,7 @@ run_suite secureboot  $MAKE --no-print-directory sb-test
 run_suite guide       $MAKE --no-print-directory guide-test
 run_suite playground  $MAKE --no-print-directory playground-test
 run_suite learner     $MAKE --no-print-directory learner-test
+run_suite la57        $MAKE --no-print-directory la57-test
 
 echo "=== summary (logs in $LOGDIR/suite-*.log)"
 printf '%s\n' "${summary[@]}"
