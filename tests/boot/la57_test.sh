@@ -7,6 +7,8 @@
 #   shell-l5     `kernel.efi boot --levels 5` from the shell, firmware in 4-level paging
 #   selftest-l5  `kernel.efi test --levels 5`: the self-tests pass in 5-level mode
 #   no-la57      `-cpu max,-la57` and `boot --levels 5`: one refusal line, nothing booted
+#   shell-cmds   translate and map --levels 5 (the tables boot would build), then la57on and
+#                `current translate` / `current map` on the firmware's own 5-level tables
 # Each boot runs under -cpu max,+la57 (unless said) with QEMU's monitor on a socket; once the
 # kernel is up, `info registers` there must show CR4.LA57 (bit 12) as the mode asks.
 # Prints ok/FAIL per check and ends with "N passed, N failed"; exits non-zero on failure.
@@ -89,8 +91,9 @@ boot() {
 	rm -rf "$esp" "$out/$name".*
 	mkdir -p "$esp"
 	cp "$build/kernel.efi" "$build/test/la57on.efi" "$esp/"
-	printf '@echo -off\r\nfs0:\r\n%s\r\necho la57-test: back in the shell\r\n' "$line" \
-		>"$esp/startup.nsh"
+	# " ; " separates commands of the script
+	printf '@echo -off\r\nfs0:\r\n%s\r\necho la57-test: back in the shell\r\n' \
+		"$(printf '%s' "$line" | sed 's/ ; /\r\n/g')" >"$esp/startup.nsh"
 	vars=$out/$name.vars.fd
 	cp "$OVMF_VARS" "$vars" && chmod u+w "$vars"
 	: >"$out/$name.log"
@@ -136,7 +139,8 @@ set -- "fw5-default|max,+la57|fs0:\\la57on.efi|$READY" \
 	"fw5-levels5|max,+la57|fs0:\\la57on.efi boot --levels 5|$READY" \
 	"shell-l5|max,+la57|fs0:\\kernel.efi boot --levels 5|$READY" \
 	"selftest-l5|max,+la57|fs0:\\kernel.efi test --levels 5|^paging: levels=" \
-	"no-la57|max,-la57|fs0:\\kernel.efi boot --levels 5|^la57-test: back in the shell"
+	"no-la57|max,-la57|fs0:\\kernel.efi boot --levels 5|^la57-test: back in the shell" \
+	"shell-cmds|max,+la57|fs0:\\kernel.efi translate --levels 5 0xa0000001000 0xffffffff80000000 ; fs0:\\kernel.efi map --levels 5 ; fs0:\\la57on.efi current translate 0x100000 ; fs0:\\kernel.efi current map|^la57-test: back in the shell"
 running=0
 for spec in "$@"; do
 	IFS='|' read -r name cpu line wait_re <<EOF
@@ -203,6 +207,21 @@ check "no-la57: nothing booted (no stage start, no kernel line)" sh -c "
 	! grep -Eq '^(efi: kernel.efi \\(UEFI stage\\) starting|efi: exiting boot services|kernel: )' '$out/no-la57.txt'"
 check "no-la57: back in the shell" has no-la57 '^la57-test: back in the shell'
 check "no-la57: monitor CR4.LA57=0" cr4_la57 no-la57 0
+
+# The inspection commands on 5-level tables: the ones boot would build, then the firmware's.
+check "shell-cmds: translate --levels 5 walks L5..L3 to the physmap's 1 GiB page" sh -c "
+	grep -Eq '^translate: 0x00000a0000001000 walk from pml5=0x[0-9a-f]{16}\$' '$out/shell-cmds.txt' &&
+	grep -Eq '^translate:   L5 index=0 entry=0x[0-9a-f]{16} P W ' '$out/shell-cmds.txt' &&
+	grep -Eq '^translate:   L4 index=20 entry=' '$out/shell-cmds.txt' &&
+	grep -Eq '^translate: 0x00000a0000001000 -> 0x0000000000001000 page=' '$out/shell-cmds.txt'"
+check "shell-cmds: the kernel's page under PML5 index 511" \
+	has shell-cmds '^translate:   L5 index=511 entry=0x[0-9a-f]{16} P W '
+check "shell-cmds: map --levels 5 counts one PML5" has shell-cmds '^map: tables pml5=0x[0-9a-f]{16} l5=1 l4='
+check "shell-cmds: current on the firmware's 5-level tables (after la57on)" sh -c "
+	grep -Eq '^current: cr3=0x[0-9a-f]{16} efer.nxe=[01] levels=5 ' '$out/shell-cmds.txt' &&
+	grep -Eq '^translate: 0x0000000000100000 -> 0x0000000000100000 page=' '$out/shell-cmds.txt'"
+check "shell-cmds: current map walks the firmware's PML5" has shell-cmds '^map: tables pml5=0x[0-9a-f]{16} l5=1 '
+check "shell-cmds: firmware left in 5-level mode (monitor CR4.LA57=1)" cr4_la57 shell-cmds 1
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
