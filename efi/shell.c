@@ -434,9 +434,12 @@ static EFI_STATUS cmd_current(pager *p, const args_result *a, const facts *f)
 	fmt_hex16(&l, cr3);
 	fmt_str(&l, " efer.nxe=");
 	fmt_dec(&l, s.has_nx);
-	fmt_str(&l, " levels=");
-	fmt_dec(&l, s.levels);
 	fmt_str(&l, " (the firmware's tables, read-only)");
+	sink(p, buf);
+	l = line_start(buf, sizeof(buf), "current");
+	fmt_str(&l, "levels=");
+	fmt_dec(&l, s.levels);
+	fmt_str(&l, s.levels == 5 ? " (CR4.LA57 set: the root is a PML5)" : " (CR4.LA57 clear)");
 	sink(p, buf);
 	self_line(p, f);
 	if (a->cmd == ARGS_CURRENT_MAP) {
