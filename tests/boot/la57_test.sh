@@ -6,6 +6,7 @@
 #   fw5-levels5  la57on.efi, then `boot --levels 5`: 5 levels, CR3 switched in 64-bit mode
 #   shell-l5     `kernel.efi boot --levels 5` from the shell, firmware in 4-level paging
 #   selftest-l5  `kernel.efi test --levels 5`: the self-tests pass in 5-level mode
+#   drill-l5     `boot --levels 5 drill=null`: the fault report walks all 5 levels
 #   no-la57      `-cpu max,-la57` and `boot --levels 5`: one refusal line, nothing booted
 #   shell-cmds   translate and map --levels 5 (the tables boot would build), then la57on and
 #                `current translate` / `current map` on the firmware's own 5-level tables
@@ -21,7 +22,7 @@ case ${BUILD:-build} in /*) build=$BUILD ;; esac
 out=$build/la57-test
 timeout_s=${LA57_TIMEOUT:-150}
 jobs=${LA57_JOBS:-2}
-EXIT_PASS=33
+EXIT_PASS=33 EXIT_DRILL=37
 
 . "$here/tests/boot/checks.sh"
 has() { grep -Eq -- "$2" "$out/$1.txt"; }
@@ -111,7 +112,7 @@ boot() {
 	[ -n "$cr4" ] && echo $(( (0x$cr4 >> 12) & 1 )) >"$out/$name.la57"
 	sleep 0.5 # the last lines reach the file
 	# the self-test boot ends by itself (isa-debug-exit); the others idle and are stopped
-	case $name in selftest-*) ;; *) kill -TERM "$qpid" 2>/dev/null ;; esac
+	case $name in selftest-* | drill-*) ;; *) kill -TERM "$qpid" 2>/dev/null ;; esac
 	wait "$qpid"
 	echo "$?" >"$out/$name.rc"
 	tr -d '\r' <"$out/$name.log" >"$out/$name.txt" 2>/dev/null || : >"$out/$name.txt"
@@ -139,6 +140,7 @@ set -- "fw5-default|max,+la57|fs0:\\la57on.efi|$READY" \
 	"fw5-levels5|max,+la57|fs0:\\la57on.efi boot --levels 5|$READY" \
 	"shell-l5|max,+la57|fs0:\\kernel.efi boot --levels 5|$READY" \
 	"selftest-l5|max,+la57|fs0:\\kernel.efi test --levels 5|^paging: levels=" \
+	"drill-l5|max,+la57|fs0:\\kernel.efi boot --levels 5 drill=null|^paging: levels=" \
 	"no-la57|max,-la57|fs0:\\kernel.efi boot --levels 5|^la57-test: back in the shell" \
 	"shell-cmds|max,+la57|fs0:\\kernel.efi translate --levels 5 0xa0000001000 0xffffffff80000000 ; fs0:\\kernel.efi map --levels 5 ; fs0:\\la57on.efi current translate 0x100000 ; fs0:\\kernel.efi current map|^la57-test: back in the shell"
 running=0
@@ -199,6 +201,15 @@ check "selftest-l5: no self-test fails" sh -c "
 check "selftest-l5: 'N passed, 0 failed'" has selftest-l5 '^selftest: [1-9][0-9]* passed, 0 failed$'
 check "selftest-l5: QEMU exit status is the pass code ($EXIT_PASS)" rc_is selftest-l5 "$EXIT_PASS"
 check "selftest-l5: monitor CR4.LA57=1" cr4_la57 selftest-l5 1
+
+# A fault drill in 5-level mode: the report's walk starts at level 5.
+check "drill-l5: the null drill faults and is reported" \
+	has drill-l5 '^exception: vector=14 name=#PF error=0x[0-9a-f]{16} rip=0x[0-9a-f]{16} cr2=0x0000000000000000 '
+check "drill-l5: the fault walk shows levels 5 down to where it stops" sh -c "
+	grep -Eq '^fault: walk level=5 index=0 entry=0x[0-9a-f]{16}\$' '$out/drill-l5.txt' &&
+	grep -Eq '^fault: walk level=4 index=0 entry=0x[0-9a-f]{16}\$' '$out/drill-l5.txt'"
+check "drill-l5: QEMU exit status is the drill-done code ($EXIT_DRILL)" rc_is drill-l5 "$EXIT_DRILL"
+check "drill-l5: monitor CR4.LA57=1" cr4_la57 drill-l5 1
 
 # No LA57 in the CPU: refused with one line, nothing booted, the shell carries on.
 check "no-la57: refused with the CPUID reason" \
