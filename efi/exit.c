@@ -19,6 +19,7 @@ static void *exit_map;
 static UINTN exit_cap;
 static const boot_framebuffer *late_fb; /* where late_fail shows itself besides COM1 */
 bool stage_test_late_fail;
+bool stage_test_nmi_window;
 
 EFI_STATUS stage_prepare_exit(EFI_HANDLE image)
 {
@@ -110,7 +111,7 @@ static void enter(stage_space *sp, const boot_info *bi, uint64_t bi_phys)
 		to[i] = from[i];
 	handoff_plan plan = { sp->handoff_page, sp->handoff_data, sp->handoff_root,
 			      bi->paging_levels, BOOT_STACK_TOP, bi->kernel_entry,
-			      bi->phys_offset + bi_phys };
+			      bi->phys_offset + bi_phys, stage_test_nmi_window };
 	if (!handoff_prepare(&plan))
 		late_fail("handoff trampoline pages are not below 4 GiB");
 	handoff_run(&plan);

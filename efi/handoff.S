@@ -67,7 +67,9 @@ handoff_code:
 
 	/* 1. Our descriptor tables first, then our stack and segments. */
 	lgdt H_GDTR(%rbx)
+#if HANDOFF_MUTANT != 2                  /* broken on purpose: the firmware's IDT stays */
 	lidt H_IDTR(%rbx)
+#endif
 	leaq H_STACK_TOP(%rbx), %rsp
 	pushq $SEL_CODE64
 	leaq 1f(%rip), %rax
@@ -89,7 +91,11 @@ handoff_code:
 	andl $1, %ecx
 	cmpq H_LA57(%rbx), %rcx
 	jne 2f
-	movq H_ROOT(%rbx), %rax
+	testl $1, H_SPIN(%rbx)           /* test (boot nmi-window), no mode change */
+	jz 8f
+9:	pause
+	jmp 9b
+8:	movq H_ROOT(%rbx), %rax
 	movq %rax, %cr3
 	jmp 4f
 
@@ -102,6 +108,11 @@ handoff_code:
 3:	movl %cr0, %eax
 	andl $~CR0_PG, %eax
 	movl %eax, %cr0                  /* paging off: EFER.LMA = 0 */
+	testl $1, H_SPIN(%ebx)           /* test (boot nmi-window): wait here for an NMI */
+	jz 8f
+9:	pause
+	jmp 9b
+8:
 	movl %cr4, %eax
 	andl $~CR4_LA57, %eax
 	testl $1, H_LA57(%ebx)

@@ -33,6 +33,7 @@
 #define H_SGDTR     0x0e0 /* the caller's GDTR and IDTR (sgdt/sidt) */
 #define H_SIDTR     0x0f0
 #define H_CHANGED   0x100 /* set by the trampoline: 1 when it went through 32-bit code */
+#define H_SPIN      0x108 /* test: 1 makes it spin in the window until an NMI halts it */
 #define H_IDT       0x200 /* HANDOFF_VECTORS 16-byte gates */
 #define H_STACK_TOP 0x1000
 
@@ -53,6 +54,7 @@ typedef struct {
 	uint64_t root;  /* top table to load; below 4 GiB */
 	unsigned levels;/* 4 or 5 */
 	uint64_t stack, entry, arg; /* entry 0: the call returns (la57on) */
+	_Bool spin;     /* test: wait in the window for an NMI (boot nmi-window) */
 } handoff_plan;
 
 /* Copies the code into p->code and builds the data page: GDT, IDT whose every vector

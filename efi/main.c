@@ -108,6 +108,10 @@ static EFI_STATUS boot(EFI_HANDLE image, stage_space *sp, boot_info *bi, uint64_
 	      bi->cmdline);
 	if (stale_key)
 		Print(L"efi: test stale-key: the map changes before the first ExitBootServices\n");
+	if (stage_test_nmi_window)
+		Print(L"efi: test nmi-window: the handoff waits %s for an NMI; halt=0x%016lx\n",
+		      sp->levels == 5 || (read_cr4() & CR4_LA57) ? L"with paging off" : L"in 64-bit mode",
+		      sp->handoff_page + (uint64_t)(handoff_halt - handoff_code));
 	Print(L"efi: exiting boot services; the kernel continues on COM1\n");
 	return stage_exit_and_enter(image, sp, bi, bi_phys, stale_key);
 }
@@ -163,6 +167,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->tsc_efi_entry = tsc_entry;
 	kernel_cmdline(&opt, bi->cmdline);
 	stage_test_late_fail = opt.late_fail;
+	stage_test_nmi_window = opt.nmi_window;
 	st = boot(image, &sp, bi, bi_phys, opt.stale_key);
 	Print(L"efi: boot failed: %r\n", st);
 	return st;

@@ -509,6 +509,7 @@ static void boot_settings(const args_result *a, const facts *f, shell_boot *opt)
 	CopyMem(opt->drill, a->drill, sizeof opt->drill);
 	opt->stale_key = a->stale_key;
 	opt->late_fail = a->late_fail;
+	opt->nmi_window = a->nmi_window;
 }
 
 /* ------------------------------------------------------------------ start-up prompt */

@@ -15,6 +15,7 @@ typedef struct {
 	char drill[8];          /* a kernel fault drill: cmdline "drill=D"; "" for none */
 	bool stale_key;         /* test: make the first ExitBootServices see a stale map key */
 	bool late_fail;         /* test: fail on purpose right after ExitBootServices */
+	bool nmi_window;        /* test: the trampoline waits for an NMI with paging off */
 } shell_boot;
 
 /* Reads the command and runs it unless it is boot. Returns EFI_SUCCESS with *boot set

@@ -127,6 +127,10 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *st, boot_info *bi
  * ExitBootServices, so the late-failure report (screen and COM1) can be checked. */
 extern bool stage_test_late_fail;
 
+/* Test (boot nmi-window): the trampoline spins where an NMI would find the firmware's
+ * tables gone (with paging off when the mode changes), until an NMI halts it. */
+extern bool stage_test_nmi_window;
+
 /* ---- latefb.c */
 
 /* After ExitBootServices: a full-width red band at the top of the framebuffer fb with the

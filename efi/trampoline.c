@@ -62,6 +62,7 @@ _Bool handoff_prepare(const handoff_plan *p)
 	put64(p->data, H_ENTRY, p->entry);
 	put64(p->data, H_ARG, p->arg);
 	put64(p->data, H_CODE, p->code);
+	put64(p->data, H_SPIN, p->spin);
 	return 1;
 }
 

@@ -7,8 +7,8 @@
 #                    test --levels 5 (self-tests), and --levels 5 under -cpu max,-la57 (refused).
 #                    Each checks kernel: ready and CR4.LA57 from QEMU's monitor (info registers).
 #                    LA57_TIMEOUT=150 (per boot), LA57_JOBS=2.
-#   HANDOFF_MUTANT=1 (with its own BUILD=): the trampoline never sets CR4.LA57, to watch the
-#                    suite fail.
+#   HANDOFF_MUTANT=1 (with its own BUILD=): the trampoline never sets CR4.LA57; =2: it keeps
+#                    the firmware's IDT. Each must make the suite fail.
 .PHONY: la57on la57-test
 EFI_CFLAGS += $(if $(HANDOFF_MUTANT),-DHANDOFF_MUTANT=$(HANDOFF_MUTANT))
 LA57ON_EFI := $(BUILD)/test/la57on.efi

@@ -342,6 +342,10 @@ static bool rest(args_result *o, cursor *c, const args_env *env, bool layout, bo
 			if (o->stale_key)
 				return fail(o, "stale-key given twice", "", "");
 			o->stale_key = true;
+		} else if (o->cmd == ARGS_BOOT && fmt_streq_nocase(w, "nmi-window")) {
+			if (o->nmi_window)
+				return fail(o, "nmi-window given twice", "", "");
+			o->nmi_window = true;
 		} else if (o->cmd == ARGS_BOOT && fmt_streq_nocase(w, "late-fail")) {
 			if (o->late_fail)
 				return fail(o, "late-fail given twice", "", "");
@@ -439,6 +443,7 @@ void args_usage(fmt_sink sink, void *ctx)
 		"  boot drill=D                           fault drill: null|text|stack|nx|panic",
 		"  boot stale-key                         test: force one ExitBootServices retry",
 		"  boot late-fail                         test: stop after ExitBootServices",
+		"  boot nmi-window                        test: handoff waits for an NMI, halts",
 		"  -b                                     page the output, a screen at a time",
 		"X: physmap offset, 512 GiB aligned, lower half, default 0xa0000000000 (10 TiB)",
 		"S: physmap page size 4k, 2m or 1g, default 1g (2m if the CPU lacks 1g)",

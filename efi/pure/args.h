@@ -46,6 +46,9 @@ typedef struct {
 	bool stale_key;     /* boot stale-key: a test of the firmware quirk path; the stage
 			       changes the memory map between its first GetMemoryMap and
 			       ExitBootServices, so the exit must take its retry path */
+	bool nmi_window;    /* boot nmi-window: a test of the handoff trampoline's IDT; it
+			       waits in its paging-off window until an NMI arrives (QEMU's
+			       monitor: nmi), which must end in its halt, not a triple fault */
 	bool late_fail;     /* boot late-fail: a test of the report of a failure after
 			       ExitBootServices (screen and COM1); the stage stops there */
 	bool offset_set;    /* --offset given (else the caller's default, 10 TiB) */

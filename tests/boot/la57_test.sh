@@ -8,6 +8,8 @@
 #   selftest-l5  `kernel.efi test --levels 5`: the self-tests pass in 5-level mode
 #   drill-l5     `boot --levels 5 drill=null`: the fault report walks all 5 levels
 #   no-la57      `-cpu max,-la57` and `boot --levels 5`: one refusal line, nothing booted
+#   nmi-l5       `boot --levels 5 nmi-window`: the trampoline waits in its paging-off window;
+#                an NMI from the monitor must end in its halt (its own IDT), not a triple fault
 #   shell-cmds   translate and map --levels 5 (the tables boot would build), then la57on and
 #                `current translate` / `current map` on the firmware's own 5-level tables
 # Each boot runs under -cpu max,+la57 (unless said) with QEMU's monitor on a socket; once the
@@ -30,14 +32,17 @@ hasnt() { ! grep -Eq -- "$2" "$out/$1.txt"; }
 rc_is() { [ "$(cat "$out/$1.rc" 2>/dev/null)" = "$2" ]; }
 cr4_la57() { [ "$(cat "$out/$1.la57" 2>/dev/null)" = "$2" ]; }
 
-# watch_cr4 SOCKET LOG REGEX TIMEOUT: connects to QEMU's monitor at once, polls the serial
-# log every 20 ms, and as soon as a line matches REGEX stops the VM, reads CR4 from `info
-# registers`, and lets it go on (`cont`): a boot that ends by itself (the self-tests) is
-# caught while it runs. Prints CR4 in hex (no 0x), or nothing.
+# watch_cr4 SOCKET LOG REGEX TIMEOUT [nmi]: connects to QEMU's monitor at once, polls the
+# serial log every 20 ms, and as soon as a line matches REGEX stops the VM, reads CR4 from
+# `info registers`, and lets it go on (`cont`): a boot that ends by itself (the self-tests)
+# is caught while it runs. Prints CR4 in hex (no 0x), or nothing. With nmi: 2 s after the
+# match it injects an NMI (monitor `nmi`), waits 1 s and prints "CR4 RIP HLT" instead
+# (nothing if QEMU is gone: a triple fault with -no-reboot ends it).
 watch_cr4() {
 	python3 - "$@" <<'PY'
 import os, re, socket, sys, time
 sock, log, pat, limit = sys.argv[1], sys.argv[2], re.compile(sys.argv[3], re.M), float(sys.argv[4])
+nmi = len(sys.argv) > 5 and sys.argv[5] == 'nmi'
 end = time.time() + limit
 s = socket.socket(socket.AF_UNIX)
 while True:
@@ -72,6 +77,17 @@ while time.time() < end:
         text = open(log, 'rb').read().decode('latin-1').replace('\r', '')
     except OSError:
         text = ''
+    if pat.search(text) and nmi:
+        time.sleep(2)
+        cmd(b'nmi')
+        time.sleep(1)
+        out = cmd(b'info registers', b'CR4=')
+        m = re.search(rb'CR4=([0-9a-fA-F]+)', out)
+        r = re.search(rb'[ER]IP=([0-9a-fA-F]+)', out)
+        h = re.search(rb'HLT=([01])', out)
+        if m and r and h:
+            print(m.group(1).decode(), r.group(1).decode(), h.group(1).decode())
+        break
     if pat.search(text):
         cmd(b'stop')
         out = cmd(b'info registers', b'CR4=')
@@ -107,7 +123,11 @@ boot() {
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-serial "file:$out/$name.log" </dev/null >"$out/$name.qemu" 2>&1 &
 	qpid=$!
-	cr4=$(watch_cr4 "$sock" "$out/$name.log" "$wait_re" "$timeout_s" 2>"$out/$name.watch")
+	mode=
+	case $name in nmi-*) mode=nmi ;; esac
+	regs=$(watch_cr4 "$sock" "$out/$name.log" "$wait_re" "$timeout_s" $mode 2>"$out/$name.watch")
+	cr4=${regs%% *}
+	echo "$regs" >"$out/$name.regs"
 	echo "$cr4" >"$out/$name.cr4"
 	[ -n "$cr4" ] && echo $(( (0x$cr4 >> 12) & 1 )) >"$out/$name.la57"
 	sleep 0.5 # the last lines reach the file
@@ -142,6 +162,7 @@ set -- "fw5-default|max,+la57|fs0:\\la57on.efi|$READY" \
 	"selftest-l5|max,+la57|fs0:\\kernel.efi test --levels 5|^paging: levels=" \
 	"drill-l5|max,+la57|fs0:\\kernel.efi boot --levels 5 drill=null|^paging: levels=" \
 	"no-la57|max,-la57|fs0:\\kernel.efi boot --levels 5|^la57-test: back in the shell" \
+	"nmi-l5|max,+la57|fs0:\\kernel.efi boot --levels 5 nmi-window|^efi: exiting boot services" \
 	"shell-cmds|max,+la57|fs0:\\kernel.efi translate --levels 5 0xa0000001000 0xffffffff80000000 ; fs0:\\kernel.efi map --levels 5 ; fs0:\\la57on.efi current translate 0x100000 ; fs0:\\kernel.efi current map|^la57-test: back in the shell"
 running=0
 for spec in "$@"; do
@@ -218,6 +239,18 @@ check "no-la57: nothing booted (no stage start, no kernel line)" sh -c "
 	! grep -Eq '^(efi: kernel.efi \\(UEFI stage\\) starting|efi: exiting boot services|kernel: )' '$out/no-la57.txt'"
 check "no-la57: back in the shell" has no-la57 '^la57-test: back in the shell'
 check "no-la57: monitor CR4.LA57=0" cr4_la57 no-la57 0
+
+# An NMI in the handoff window (paging off, 32-bit code): the trampoline's IDT takes it to
+# its halt loop; QEMU still answers and the CPU halts there (RIP = halt + 2, past cli; hlt).
+nmi_halted() {
+	halt=$(sed -nE 's/^efi: test nmi-window: .* halt=0x([0-9A-Fa-f]{16})$/\1/p' "$out/nmi-l5.txt")
+	set -- $(cat "$out/nmi-l5.regs" 2>/dev/null)
+	[ -n "$halt" ] && [ "${3:-}" = 1 ] && [ $((0x$2 - 0x$halt)) -ge 0 ] && [ $((0x$2 - 0x$halt)) -le 4 ]
+}
+check "nmi-l5: the trampoline waited with paging off" \
+	has nmi-l5 '^efi: test nmi-window: the handoff waits with paging off for an NMI; halt=0x[0-9A-F]{16}$'
+check "nmi-l5: after the NMI the CPU halts in the trampoline's halt loop, QEMU alive" nmi_halted
+check "nmi-l5: nothing ran past the window" hasnt nmi-l5 '^kernel: '
 
 # The inspection commands on 5-level tables: the ones boot would build, then the firmware's.
 check "shell-cmds: translate --levels 5 walks L5..L3 to the physmap's 1 GiB page" sh -c "

@@ -734,3 +734,15 @@ TEST(args_levels_current_follows_firmware)
 	REFUSE(&fw_la57, "current --levels 4: the firmware runs 5-level paging (CR4.LA57 set)",
 	       "current", "translate", "--levels", "4", "0x1000");
 }
+
+/* nmi-window (the test of the handoff trampoline's IDT) goes with boot, once. */
+TEST(args_boot_nmi_window)
+{
+	args_result r;
+	CHECK(PARSE(&r, &cpu_la57, "boot", "--levels", "5", "nmi-window"));
+	CHECK(r.nmi_window && r.levels == 5 && !r.late_fail);
+	CHECK(PARSE(&r, &cpu_la57, "boot"));
+	CHECK(!r.nmi_window);
+	REFUSE(&cpu_la57, "nmi-window given twice", "boot", "nmi-window", "nmi-window");
+	REFUSE(&cpu_la57, "unexpected argument 'nmi-window' for map", "map", "nmi-window");
+}
