@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # la57_test.sh - 5-level paging end to end (issue 11), under OVMF (TCG), two boots at a time:
 #   fw5-default  la57on.efi puts the firmware into 5-level paging, then kernel.efi with no
 #                options: the kernel must get the default 4 levels (the trampoline leaves
@@ -169,12 +169,12 @@ for spec in "$@"; do
 	IFS='|' read -r name cpu line wait_re <<EOF
 $spec
 EOF
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n # a slot frees as soon as any boot ends
+		running=$((running - 1))
+	fi
 	boot "$name" "$cpu" "$line" "$wait_re" &
 	running=$((running + 1))
-	if [ "$running" -ge "$jobs" ]; then
-		wait
-		running=0
-	fi
 done
 wait
 echo "boots took $(($(date +%s) - start))s (logs in $out/)"
