@@ -486,3 +486,4 @@ figure: $(BUILD)/kernel.efi
 # end of the learner's path section
 include mk/smp.mk
 include mk/user.mk
+include mk/handoff.mk

@@ -92,6 +92,16 @@ static inline uint32_t cpuid_max(uint32_t base)
 	return r[0];
 }
 
+/* 5-level paging (CR4.LA57) exists: CPUID.(EAX=7,ECX=0):ECX[16]. */
+static inline int cpu_has_la57(void)
+{
+	uint32_t r[4];
+	if (cpuid_max(0) < 7)
+		return 0;
+	cpuid_count(7, 0, r);
+	return (r[2] >> 16) & 1;
+}
+
 /* Writes back and invalidates every cache line. */
 static inline void wbinvd(void)
 {

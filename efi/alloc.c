@@ -40,16 +40,27 @@ EFI_STATUS stage_alloc(UINT64 pages, mem_kind kind, const CHAR16 *what, uint64_t
 	return remember(addr, pages, kind, what);
 }
 
-EFI_STATUS stage_alloc_below(uint64_t max, UINT64 pages, mem_kind kind, const CHAR16 *what,
-			     uint64_t *pa)
+EFI_STATUS stage_alloc_below(uint64_t max, EFI_MEMORY_TYPE type, UINT64 pages, mem_kind kind,
+			     const CHAR16 *what, uint64_t *pa)
 {
 	EFI_PHYSICAL_ADDRESS addr = max;
-	EFI_STATUS st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateMaxAddress, EfiLoaderData,
-					  pages, &addr);
+	EFI_STATUS st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateMaxAddress, type, pages,
+					  &addr);
 	if (EFI_ERROR(st))
 		return st; /* the caller decides whether that matters; it reports */
 	*pa = addr;
 	return remember(addr, pages, kind, what);
+}
+
+EFI_STATUS stage_alloc_low(UINT64 pages, EFI_MEMORY_TYPE type, mem_kind kind, const CHAR16 *what,
+			   uint64_t *pa)
+{
+	EFI_STATUS st = stage_alloc_below(0xfffff000ull /* the last page below 4 GiB */, type,
+					  pages, kind, what, pa);
+	if (EFI_ERROR(st))
+		Print(L"efi: error: cannot allocate %ld pages below 4 GiB for %s: %r\n", pages, what,
+		      st);
+	return st;
 }
 
 EFI_STATUS stage_alloc_at(uint64_t pa, UINT64 pages, mem_kind kind, const CHAR16 *what)

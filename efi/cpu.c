@@ -23,6 +23,7 @@ EFI_STATUS stage_cpu_probe(stage_cpu *cpu)
 	cpuid(0x80000001u, r);
 	cpu->nx = (r[3] >> 20) & 1;
 	cpu->gb_pages = (r[3] >> 26) & 1;
+	cpu->la57 = cpu_has_la57();
 	cpuid(0x80000008u, r);
 	cpu->phys_bits = r[0] & 0xff;
 	if (cpu->phys_bits < 36 || cpu->phys_bits > 52) {
@@ -36,5 +37,7 @@ EFI_STATUS stage_cpu_probe(stage_cpu *cpu)
 	cpu->tsc_hz = measure_tsc_hz();
 	Print(L"efi: cpu nx=%d pdpe1gb=%d phys_bits=%d tsc_hz=%ld\n", cpu->nx, cpu->gb_pages,
 	      cpu->phys_bits, cpu->tsc_hz);
+	Print(L"efi: cpu la57=%d firmware_la57=%d\n", cpu->la57,
+	      (int)((read_cr4() & CR4_LA57) != 0));
 	return EFI_SUCCESS;
 }

@@ -19,6 +19,7 @@ static void *exit_map;
 static UINTN exit_cap;
 static const boot_framebuffer *late_fb; /* where late_fail shows itself besides COM1 */
 bool stage_test_late_fail;
+bool stage_test_nmi_window;
 
 EFI_STATUS stage_prepare_exit(EFI_HANDLE image)
 {
@@ -98,6 +99,25 @@ static void cover_final_map(stage_space *sp, const mem_list *l, boot_info *bi)
 	late_fail(msg);
 }
 
+/* The top table is final now: copy it below 4 GiB (the CR3 a mode change can load), fill
+ * the trampoline and jump. The copy's entries point at the same lower tables. */
+static void enter(stage_space *sp, const boot_info *bi, uint64_t bi_phys)
+	__attribute__((noreturn));
+static void enter(stage_space *sp, const boot_info *bi, uint64_t bi_phys)
+{
+	const volatile uint64_t *from = (const uint64_t *)(UINTN)sp->space.root.pa;
+	volatile uint64_t *to = (uint64_t *)(UINTN)sp->handoff_root;
+	for (unsigned i = 0; i < 512; i++)
+		to[i] = from[i];
+	handoff_plan plan = { sp->handoff_page, sp->handoff_data, sp->handoff_root,
+			      bi->paging_levels, BOOT_STACK_TOP, bi->kernel_entry,
+			      bi->phys_offset + bi_phys, stage_test_nmi_window };
+	if (!handoff_prepare(&plan))
+		late_fail("handoff trampoline pages are not below 4 GiB");
+	handoff_run(&plan);
+	late_fail("handoff returned");
+}
+
 EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi,
 				uint64_t bi_phys, bool stale_key)
 {
@@ -146,6 +166,5 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *sp, boot_info *bi
 	bi->region_count = (uint32_t)l.count;
 	cover_final_map(sp, &l, bi);
 
-	stage_handoff(sp->space.root.pa, BOOT_STACK_TOP, bi->kernel_entry,
-		      bi->phys_offset + bi_phys);
+	enter(sp, bi, bi_phys);
 }

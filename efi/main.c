@@ -102,8 +102,8 @@ static EFI_STATUS boot(EFI_HANDLE image, stage_space *sp, boot_info *bi, uint64_
 		return st;
 	/* The other CPUs start in real mode: their first page must lie below 1 MiB, and only
 	 * now can the firmware still give one. Without it the kernel runs on one CPU. */
-	if (EFI_ERROR(stage_alloc_below(0x9ffff, BOOT_AP_TRAMPOLINE_PAGES, MEM_KERNEL,
-					L"ap trampoline", &bi->ap_trampoline)))
+	if (EFI_ERROR(stage_alloc_below(0x9ffff, EfiLoaderData, BOOT_AP_TRAMPOLINE_PAGES,
+					MEM_KERNEL, L"ap trampoline", &bi->ap_trampoline)))
 		Print(L"efi: warning: no page below 1 MiB for the AP trampoline: one CPU only\n");
 	if (EFI_ERROR((st = stage_prepare_exit(image))))
 		return st;
@@ -113,6 +113,10 @@ static EFI_STATUS boot(EFI_HANDLE image, stage_space *sp, boot_info *bi, uint64_
 	      bi->cmdline);
 	if (stale_key)
 		Print(L"efi: test stale-key: the map changes before the first ExitBootServices\n");
+	if (stage_test_nmi_window)
+		Print(L"efi: test nmi-window: the handoff waits %s for an NMI; halt=0x%016lx\n",
+		      sp->levels == 5 || (read_cr4() & CR4_LA57) ? L"with paging off" : L"in 64-bit mode",
+		      sp->handoff_page + (uint64_t)(handoff_halt - handoff_code));
 	Print(L"efi: exiting boot services; the kernel continues on COM1\n");
 	return stage_exit_and_enter(image, sp, bi, bi_phys, stale_key);
 }
@@ -151,6 +155,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	if (EFI_ERROR((st = shell_main(image, &opt, &do_boot))) || !do_boot)
 		return st;
 	sp.physmap = opt.physmap;
+	sp.levels = opt.levels;
 	Print(L"efi: kernel.efi (UEFI stage) starting\n");
 	Print(L"efi: entry cr0=0x%016lx cr4=0x%016lx osfxsr_found=%d (SSE on since entry.S)\n",
 	      stage_entry_cr0, stage_entry_cr4, (int)((stage_entry_cr4 & CR4_OSFXSR) != 0));
@@ -167,6 +172,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->tsc_efi_entry = tsc_entry;
 	kernel_cmdline(&opt, bi->cmdline);
 	stage_test_late_fail = opt.late_fail;
+	stage_test_nmi_window = opt.nmi_window;
 	st = boot(image, &sp, bi, bi_phys, opt.stale_key);
 	Print(L"efi: boot failed: %r\n", st);
 	return st;

@@ -73,8 +73,9 @@ static fmt_line line_start(char *buf, size_t cap, const char *tag)
 /* ------------------------------------------------------------------ the machine */
 
 typedef struct {
-	bool has_1g, has_nx;
+	bool has_1g, has_nx, has_la57;
 	unsigned phys_bits;
+	unsigned firmware_levels;   /* 5 when the firmware runs with CR4.LA57 */
 	uint64_t image_base, image_size, code;  /* this image, and an address in its code */
 	EFI_LOADED_IMAGE *li;
 } facts;
@@ -102,7 +103,10 @@ static void read_facts(EFI_HANDLE image, facts *f)
 		f->image_size = f->li->ImageSize;
 	}
 	f->code = (uint64_t)(UINTN)shell_main;
+	f->has_la57 = cpu_has_la57();
+	f->firmware_levels = (read_cr4() & CR4_LA57) ? 5 : 4;
 }
+
 
 static UINTN memmap_alloc; /* bytes of the pool buffer get_memmap allocated last */
 
@@ -135,6 +139,12 @@ static EFI_STATUS get_memmap(void **map, UINTN *size, UINTN *desc_size)
 static uint64_t phys_top(const facts *f)
 {
 	return f->phys_bits >= 46 ? ARGS_DEFAULT_PHYS_TOP : 1ull << f->phys_bits;
+}
+
+/* What the parser checks against. */
+static args_env env_of(const facts *f)
+{
+	return (args_env){ f->has_1g, phys_top(f), f->has_la57, f->firmware_levels };
 }
 
 /* ------------------------------------------------------------------ command line */
@@ -342,6 +352,7 @@ static EFI_STATUS with_tables(pager *p, const args_result *a, const facts *f, sh
 	ZeroMem(&bi, sizeof(bi));
 	sp.physmap.offset = a->offset_set ? a->offset : BOOT_PHYSMAP_OFFSET;
 	sp.physmap.page = a->page_set ? a->page : f->has_1g ? PG_1G : PG_2M;
+	sp.levels = a->levels;
 	st = stage_build(&sp, &bi);
 	if (!EFI_ERROR(st))
 		st = show(p, &sp, a);
@@ -409,14 +420,10 @@ static EFI_STATUS cmd_current(pager *p, const args_result *a, const facts *f)
 {
 	uint64_t cr3 = read_cr3(), cr4 = read_cr4(), efer = f->has_nx ? rdmsr(MSR_EFER) : 0;
 	char buf[REPORT_LINE_MAX];
-	if (cr4 & CR4_LA57) {
-		Print(L"kernel.efi: error: the firmware runs 5-level paging (CR4.LA57); "
-		      L"current reads 4 levels only\n");
-		return EFI_UNSUPPORTED;
-	}
+	/* The parser made a->levels the firmware's mode (CR4.LA57) or refused the line. */
 	pg_space s = {
 		.root = pg_pa(cr3 & 0x000ffffffffff000ull),
-		.levels = 4,
+		.levels = (cr4 & CR4_LA57) ? 5 : 4,
 		.phys_offset = 0,
 		.has_nx = (efer & EFER_NXE) != 0,
 		.has_1g = f->has_1g,
@@ -428,6 +435,11 @@ static EFI_STATUS cmd_current(pager *p, const args_result *a, const facts *f)
 	fmt_str(&l, " efer.nxe=");
 	fmt_dec(&l, s.has_nx);
 	fmt_str(&l, " (the firmware's tables, read-only)");
+	sink(p, buf);
+	l = line_start(buf, sizeof(buf), "current");
+	fmt_str(&l, "levels=");
+	fmt_dec(&l, s.levels);
+	fmt_str(&l, s.levels == 5 ? " (CR4.LA57 set: the root is a PML5)" : " (CR4.LA57 clear)");
 	sink(p, buf);
 	self_line(p, f);
 	if (a->cmd == ARGS_CURRENT_MAP) {
@@ -492,10 +504,12 @@ static void boot_settings(const args_result *a, const facts *f, shell_boot *opt)
 {
 	opt->physmap.offset = a->offset_set ? a->offset : BOOT_PHYSMAP_OFFSET;
 	opt->physmap.page = a->page_set ? a->page : f->has_1g ? PG_1G : PG_2M;
+	opt->levels = a->levels ? a->levels : 4;
 	opt->test = a->test;
 	CopyMem(opt->drill, a->drill, sizeof opt->drill);
 	opt->stale_key = a->stale_key;
 	opt->late_fail = a->late_fail;
+	opt->nmi_window = a->nmi_window;
 }
 
 /* ------------------------------------------------------------------ start-up prompt */
@@ -582,12 +596,13 @@ static EFI_STATUS prompt_loop(const facts *f, shell_boot *opt, bool *boot, bool 
 			Print(L"kernel.efi: error: %a (help lists the commands)\n", word_error);
 			continue;
 		}
-		addrs_drop_bad(&argc, arg_v, usage_to_console, NULL);
+		addrs_drop_bad_levels(&argc, arg_v, f->firmware_levels, usage_to_console, NULL);
 		if (is_exit(argc)) {
 			Print(L"efi: inspect: exit, back to the %s\n", from_shell ? L"shell" : L"firmware");
 			return EFI_SUCCESS;
 		}
-		if (!args_parse(argc, arg_v, &(args_env){ f->has_1g, phys_top(f) }, &a)) {
+		args_env env = env_of(f);
+		if (!args_parse(argc, arg_v, &env, &a)) {
 			Print(L"kernel.efi: error: %a (help lists the commands)\n", a.error);
 			continue;
 		}
@@ -619,8 +634,9 @@ EFI_STATUS shell_main(EFI_HANDLE image, shell_boot *opt, bool *boot)
 		return prompt_loop(&f, opt, boot, from_shell);
 	}
 	/* A translate list keeps its good addresses; the bad ones are reported and dropped. */
-	int dropped = EFI_ERROR(st) ? 0 : addrs_drop_bad(&argc, arg_v, usage_to_console, NULL);
-	args_env env = { f.has_1g, phys_top(&f) };
+	int dropped = EFI_ERROR(st) ? 0 : addrs_drop_bad_levels(&argc, arg_v, f.firmware_levels,
+								  usage_to_console, NULL);
+	args_env env = env_of(&f);
 	bool parsed = !EFI_ERROR(st) && args_parse(argc, arg_v, &env, &a);
 	const char *why = EFI_ERROR(st) ? word_error : a.error;
 	switch (loadopt_decide(from_shell, !EFI_ERROR(st), argc, parsed)) {

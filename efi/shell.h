@@ -10,10 +10,12 @@
 /* What `boot` was asked for. */
 typedef struct {
 	stage_physmap physmap;  /* offset and page size of the physical-memory map */
+	unsigned levels;        /* paging levels for the kernel: 4 (default) or 5 */
 	bool test;              /* the kernel's self-test mode: cmdline "test" */
 	char drill[8];          /* a kernel fault drill: cmdline "drill=D"; "" for none */
 	bool stale_key;         /* test: make the first ExitBootServices see a stale map key */
 	bool late_fail;         /* test: fail on purpose right after ExitBootServices */
+	bool nmi_window;        /* test: the trampoline waits for an NMI with paging off */
 } shell_boot;
 
 /* Reads the command and runs it unless it is boot. Returns EFI_SUCCESS with *boot set

@@ -1,6 +1,6 @@
 /* space.c - builds the kernel's address space with paging/ (phys_offset 0: the firmware
  * identity-maps memory): the physmap at 10 TiB, the kernel's segments W^X, the stack
- * with its guard page, and the identity-mapped handoff page. */
+ * with its guard page, and the identity-mapped handoff trampoline; 4 or 5 levels. */
 #include "stage.h"
 
 /* What the physmap covers, page rounded and merged. Kept after the build so the exit can
@@ -166,21 +166,39 @@ static EFI_STATUS map_stack(stage_space *st, boot_info *bi)
 	return EFI_SUCCESS;
 }
 
-/* The handoff code runs on both sets of tables, so its page is mapped at its own
- * physical address: executable, read-only, not global (the kernel removes it). */
+/* The trampoline (handoff.h) runs on both sets of tables, so its two pages below 4 GiB are
+ * mapped at their own physical addresses: code executable and read-only, data (GDT, IDT,
+ * stack) writable and NX; neither global (the kernel removes both). A third page below
+ * 4 GiB receives a copy of the top table right before the jump: a mode change loads CR3
+ * from 32-bit code, which writes only 32 bits. */
 static EFI_STATUS map_handoff(stage_space *st, boot_info *bi)
 {
-	st->handoff_page = (uint64_t)(UINTN)stage_handoff_page;
-	if (st->handoff_page & 0xfff || st->handoff_page >= st->physmap.offset) {
-		Print(L"efi: error: handoff code at 0x%016lx is not a page in low memory\n",
-		      st->handoff_page);
+	EFI_STATUS s;
+	if (EFI_ERROR((s = stage_alloc_low(1, EfiLoaderCode, MEM_BOOT_RECLAIMABLE,
+					   L"handoff code", &st->handoff_page))) ||
+	    EFI_ERROR((s = stage_alloc_low(1, EfiLoaderData, MEM_BOOT_RECLAIMABLE,
+					   L"handoff data", &st->handoff_data))) ||
+	    EFI_ERROR((s = stage_alloc_low(1, EfiLoaderData, MEM_PAGE_TABLES,
+					   L"top table below 4 GiB", &st->handoff_root))))
+		return s;
+	if (st->handoff_page >= st->physmap.offset || st->handoff_data >= st->physmap.offset) {
+		Print(L"efi: error: handoff pages 0x%016lx 0x%016lx are not below the physmap\n",
+		      st->handoff_page, st->handoff_data);
 		return EFI_LOAD_ERROR;
 	}
 	pg_err e = pg_map(&st->space, pg_va(st->handoff_page), pg_pa(st->handoff_page), PG_4K,
 			  PG_X, NULL);
 	if (e != PG_OK)
 		return map_failed(L"handoff page", st->handoff_page, e);
+	e = pg_map(&st->space, pg_va(st->handoff_data), pg_pa(st->handoff_data), PG_4K, PG_W,
+		   NULL);
+	if (e != PG_OK)
+		return map_failed(L"handoff data page", st->handoff_data, e);
+	ZeroMem((void *)(UINTN)st->handoff_root, 4096);
 	bi->handoff_page = st->handoff_page;
+	bi->handoff_data = st->handoff_data;
+	Print(L"efi: handoff code=0x%016lx data=0x%016lx root_copy=0x%016lx\n", st->handoff_page,
+	      st->handoff_data, st->handoff_root);
 	return EFI_SUCCESS;
 }
 
@@ -188,10 +206,15 @@ EFI_STATUS stage_build_space(stage_space *st, const stage_cpu *cpu, const mem_li
 			     const void *kernel, uint64_t kernel_size, boot_info *bi)
 {
 	EFI_STATUS s;
+	unsigned levels = st->levels ? st->levels : 4;
+	if (levels == 5 && !cpu->la57) {
+		Print(L"efi: error: 5-level paging asked for, but this CPU lacks LA57\n");
+		return EFI_UNSUPPORTED;
+	}
 	pg_err e = pg_space_init(&st->space, stage_table_frames(), 0, cpu->nx, cpu->gb_pages,
-				 cpu->phys_bits, 4);
+				 cpu->phys_bits, levels);
 	if (e != PG_OK) {
-		Print(L"efi: error: new PML4: %a\n", pg_strerror(e));
+		Print(L"efi: error: new top table: %a\n", pg_strerror(e));
 		return EFI_OUT_OF_RESOURCES;
 	}
 	if (EFI_ERROR((s = map_physmap(st, cpu, map, bi))) ||
@@ -199,14 +222,20 @@ EFI_STATUS stage_build_space(stage_space *st, const stage_cpu *cpu, const mem_li
 	    EFI_ERROR((s = map_stack(st, bi))) || EFI_ERROR((s = map_handoff(st, bi))))
 		return s;
 	uint64_t counts[5];
-	bi->pml4 = st->space.root.pa;
+	bi->pml4 = st->handoff_root; /* the copy the CPU will run on (exit.c makes it) */
+	bi->paging_levels = levels;
 	pg_count_tables(&st->space, counts);
-	for (unsigned i = 0; i < 4; i++) /* the kernel's tables have 4 levels */
+	for (unsigned i = 0; i < 4; i++)
 		bi->table_counts[i] = counts[i];
+	bi->table_count_l5 = counts[4];
 	bi->table_frames_reserved = stage_table_frames_reserved();
 	Print(L"efi: tables pml4=0x%016lx l4=%ld l3=%ld l2=%ld l1=%ld reserved=%ld\n", bi->pml4,
 	      bi->table_counts[3], bi->table_counts[2], bi->table_counts[1], bi->table_counts[0],
 	      bi->table_frames_reserved);
+	Print(L"efi: tables levels=%d root=0x%016lx l5=%ld\n", levels, bi->pml4, counts[4]);
+	unsigned fw = (read_cr4() & CR4_LA57) ? 5 : 4;
+	Print(L"efi: handoff firmware_levels=%d kernel_levels=%d switch=%s\n", fw, levels,
+	      fw == levels ? L"mov-cr3" : L"via-32-bit-code");
 	return EFI_SUCCESS;
 }
 

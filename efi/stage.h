@@ -8,6 +8,7 @@
 #include <efilib.h>
 
 #include "boot_info.h"
+#include "handoff.h"
 #include "cpu.h"
 #include "elf.h"
 #include "mtrr.h"
@@ -21,9 +22,15 @@
  * types would say the same thing but hang ExitBootServices on some firmware. */
 EFI_STATUS stage_alloc(UINT64 pages, mem_kind kind, const CHAR16 *what, uint64_t *pa);
 
-/* The same wholly below max (AllocateMaxAddress); silent on failure. */
-EFI_STATUS stage_alloc_below(uint64_t max, UINT64 pages, mem_kind kind, const CHAR16 *what,
-			     uint64_t *pa);
+/* The same wholly below max (AllocateMaxAddress), with the firmware memory type given;
+ * silent on failure. */
+EFI_STATUS stage_alloc_below(uint64_t max, EFI_MEMORY_TYPE type, UINT64 pages, mem_kind kind,
+			     const CHAR16 *what, uint64_t *pa);
+/* The same below 4 GiB (AllocateMaxAddress) with the firmware memory type given: the
+ * handoff trampoline's pages (EfiLoaderCode for its code, so firmware that keeps loader
+ * data non-executable still runs it). */
+EFI_STATUS stage_alloc_low(UINT64 pages, EFI_MEMORY_TYPE type, mem_kind kind, const CHAR16 *what,
+			   uint64_t *pa);
 
 /* The same at a fixed physical address (AllocateAddress). */
 EFI_STATUS stage_alloc_at(uint64_t pa, UINT64 pages, mem_kind kind, const CHAR16 *what);
@@ -51,7 +58,7 @@ void stage_free_allocs(void);
 /* ---- cpu.c */
 
 typedef struct {
-	bool nx, gb_pages;
+	bool nx, gb_pages, la57;
 	unsigned phys_bits;
 	uint64_t tsc_hz;
 } stage_cpu;
@@ -80,10 +87,13 @@ typedef struct {
 
 typedef struct {
 	stage_physmap physmap;  /* set by the caller before stage_build_space */
+	unsigned levels;        /* 4 or 5 (boot --levels); set by the caller, 0 means 4 */
 	pg_space space;
 	elf_image img;
 	uint64_t stack_phys;
-	uint64_t handoff_page;
+	uint64_t handoff_page;  /* trampoline code, identity mapped (handoff.h) */
+	uint64_t handoff_data;  /* its GDT, IDT, stack and parameters, identity mapped */
+	uint64_t handoff_root;  /* the top table copied below 4 GiB just before the jump */
 } stage_space;
 
 /* Builds a fresh PML4 with the physmap, kernel segments, stack and handoff page, and
@@ -121,6 +131,10 @@ EFI_STATUS stage_exit_and_enter(EFI_HANDLE image, stage_space *st, boot_info *bi
  * ExitBootServices, so the late-failure report (screen and COM1) can be checked. */
 extern bool stage_test_late_fail;
 
+/* Test (boot nmi-window): the trampoline spins where an NMI would find the firmware's
+ * tables gone (with paging off when the mode changes), until an NMI halts it. */
+extern bool stage_test_nmi_window;
+
 /* ---- latefb.c */
 
 /* After ExitBootServices: a full-width red band at the top of the framebuffer fb with the
@@ -128,10 +142,7 @@ extern bool stage_test_late_fail;
  * COM1 is still seen. Does nothing without a linear framebuffer. Calls no firmware. */
 void stage_late_screen(const boot_framebuffer *fb, const char *const lines[], unsigned n);
 
-/* ---- handoff.S: the one page of code that runs on both sets of tables */
-extern char stage_handoff_page[];
-void stage_handoff(uint64_t pml4, uint64_t stack_top, uint64_t entry, uint64_t boot_info_va)
-	__attribute__((noreturn));
+/* ---- handoff.S + handoff.c: the trampoline (handoff.h) */
 
 /* ---- entry.S: the image's entry, SSE on before anything compiled runs */
 extern uint64_t stage_entry_cr0, stage_entry_cr4;   /* as the firmware left them */

@@ -8,7 +8,7 @@
 
 #define BOOT_INFO_MAGIC   0x4f464e49544f4f42ull /* "BOOTINFO" little endian */
 #define BOOT_INFO_VERSION 4u /* 2: check_after_tables, exit_stale_forced; 3: physmap_pages;
-				  4: ap_trampoline */
+			      * 4: paging_levels, handoff_data, table_count_l5, ap_trampoline */
 
 /* Where things live after the handoff (DESIGN.md, "Address space after handoff"). */
 #define BOOT_PHYSMAP_OFFSET 0x00000A0000000000ull /* the default; boot_info.phys_offset rules */
@@ -61,7 +61,7 @@ typedef struct {
 	uint64_t physmap_end;       /* first virtual address past the physmap */
 	uint32_t physmap_page_shift;/* the largest page the physmap may use: 30, 21 or 12 */
 	uint32_t physmap_ranges;    /* mapped ranges (holes between them stay unmapped) */
-	uint64_t pml4;              /* physical */
+	uint64_t pml4;              /* physical: the top table (a PML5 when paging_levels is 5) */
 	uint64_t table_counts[4];   /* table frames per level at handoff: [0] = L1 .. [3] = L4 */
 	uint64_t table_frames_reserved; /* frames set aside for tables, used or not */
 	uint64_t handoff_page;      /* identity-mapped page of handoff code; kernel unmaps it */
@@ -104,6 +104,12 @@ typedef struct {
 	/* physmap pages by size ([0] 4 KiB, [1] 2 MiB, [2] 1 GiB): the largest page whose MTRR
 	 * type is uniform and which lies wholly in RAM-like memory, so sizes are mixed */
 	uint64_t physmap_pages[3];
+
+	/* 5-level paging (version 4) */
+	uint32_t paging_levels;     /* 4 or 5: what the kernel runs on (CR4.LA57) */
+	uint32_t pad4;
+	uint64_t table_count_l5;    /* PML5 frames at handoff (0 with 4 levels) */
+	uint64_t handoff_data;      /* identity-mapped data page of the trampoline; kernel unmaps it */
 
 	/* SMP: BOOT_AP_TRAMPOLINE_PAGES pages below 1 MiB, reserved before the exit of boot
 	 * services for the other CPUs' real-mode start (MEM_KERNEL in the region list, so never

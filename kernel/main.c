@@ -1,5 +1,5 @@
 /* main.c - the kernel proper: takes over the CPU from the EFI stage, drops the handoff
- * identity page, prints the boot report (one fact a line) and checks the physmap. */
+ * trampoline's identity pages, prints the boot report (one fact a line) and checks the physmap. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,21 +54,30 @@ static const boot_info *check_boot_info(uint64_t va)
 	return bi;
 }
 
-/* Removes the identity-mapped handoff page and flushes it, then enables global pages:
- * only now may G entries outlive a CR3 switch, since no stale identity entry is left. */
-static void drop_handoff_page(const boot_info *bi)
+/* Unmaps one identity-mapped trampoline page and flushes it; true when it is gone. */
+static bool drop_identity(uint64_t va)
 {
 	pg_paddr frame;
 	pg_size size;
 	pg_translation t;
-	pg_err e = pg_unmap(kspace, pg_va(bi->handoff_page), &frame, &size);
+	pg_err e = pg_unmap(kspace, pg_va(va), &frame, &size);
 	if (e != PG_OK)
-		kpanic("paging: unmap of handoff page %p failed: %s", (void *)bi->handoff_page,
-		       pg_strerror(e));
-	invlpg(bi->handoff_page);
-	e = pg_translate(kspace, pg_va(bi->handoff_page), &t);
+		kpanic("paging: unmap of handoff page %p failed: %s", (void *)va, pg_strerror(e));
+	invlpg(va);
+	return pg_translate(kspace, pg_va(va), &t) == PG_ERR_NOT_MAPPED;
+}
+
+/* Removes the trampoline's identity-mapped pages (its code, and its data page with the
+ * GDT and IDT the kernel replaced first thing), then enables global pages: only now may G
+ * entries outlive a CR3 switch, since no stale identity entry is left. The trampoline
+ * turned PGE off before it loaded CR3, so no firmware global entry lived this long. */
+static void drop_handoff_page(const boot_info *bi)
+{
+	bool code = drop_identity(bi->handoff_page), data = drop_identity(bi->handoff_data);
 	kprintf("paging: handoff_page=%p unmapped=%s\n", (void *)bi->handoff_page,
-		e == PG_ERR_NOT_MAPPED ? "yes" : "no");
+		code && data ? "yes" : "no");
+	kprintf("paging: handoff_data=%p unmapped=%s\n", (void *)bi->handoff_data,
+		data ? "yes" : "no");
 	write_cr4(read_cr4() | CR4_PGE);
 	kprintf("paging: cr4_pge=%u\n", (unsigned)((read_cr4() & CR4_PGE) != 0));
 }
@@ -91,7 +100,7 @@ static void report_paging(const boot_info *bi)
 	kprintf("physmap: ranges=%u\n", bi->physmap_ranges);
 	kprintf("paging: pml4=%p\n", (void *)bi->pml4);
 	pg_count_tables(kspace, counts);
-	for (int level = 4; level >= 1; level--)
+	for (int level = (int)kspace->levels; level >= 1; level--)
 		kprintf("paging: tables_l%d=%lu\n", level, (unsigned long)counts[level - 1]);
 	kprintf("paging: table_frames_reserved=%lu\n", (unsigned long)bi->table_frames_reserved);
 }
@@ -238,6 +247,10 @@ void kernel_main(uint64_t boot_info_va)
 	if ((read_cr3() & ~0xfffull) != bi->pml4)
 		kpanic("paging: CR3 %p is not the PML4 boot_info names (%p)", (void *)read_cr3(),
 		       (void *)bi->pml4);
+	unsigned la57 = (read_cr4() & CR4_LA57) ? 5 : 4;
+	kprintf("paging: levels=%u cr4_la57=%u\n", bi->paging_levels, la57 == 5);
+	if (bi->paging_levels != la57)
+		kpanic("paging: boot_info says %u levels, CR4.LA57 says %u", bi->paging_levels, la57);
 
 	/* The memory core: address space, frame allocator and TLB flush, in one place. From
 	 * here on any code may map pages (this is where the post builds its mapper). */

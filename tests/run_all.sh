@@ -59,6 +59,7 @@ run_suite learner     $MAKE --no-print-directory learner-test
 run_suite smp         $MAKE --no-print-directory smp-test
 run_suite heap-model  $MAKE --no-print-directory test-heap-model
 run_suite user        $MAKE --no-print-directory user-test
+run_suite la57        $MAKE --no-print-directory la57-test
 
 echo "=== summary (logs in $LOGDIR/suite-*.log)"
 printf '%s\n' "${summary[@]}"

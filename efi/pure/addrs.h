@@ -13,4 +13,10 @@
  * many words it removed; *argc shrinks by as many. */
 int addrs_drop_bad(int *argc, const char **argv, fmt_sink sink, void *ctx);
 
+/* The same with the address width of the line: 57 bits (bits 63:56 equal) when it says
+ * --levels 5, or for `current translate` without --levels when current_levels is 5 (the
+ * firmware runs with CR4.LA57); 48 bits otherwise. */
+int addrs_drop_bad_levels(int *argc, const char **argv, unsigned current_levels, fmt_sink sink,
+			  void *ctx);
+
 #endif

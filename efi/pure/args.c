@@ -188,25 +188,62 @@ static bool parse_page(args_result *o, const char *w, const args_env *env)
 	return true;
 }
 
-/* Handles one of the table-layout options (--offset, --page) of map, translate, boot
- * and test, taking its value from the cursor. */
+/* --levels 4|5: the paging mode of the tables built (map, translate, boot, test) or read
+ * (current). 5 needs LA57 in the CPU. */
+static bool parse_levels(args_result *o, const char *w, const args_env *env)
+{
+	if (fmt_streq_nocase(w, "4"))
+		o->levels = 4;
+	else if (fmt_streq_nocase(w, "5"))
+		o->levels = 5;
+	else
+		return fail(o, "--levels must be 4 or 5, not '", w, "'");
+	if (o->levels == 5 && !env->has_la57)
+		return fail(o, "--levels 5: this CPU has no 5-level paging "
+			       "(CPUID.(EAX=7,ECX=0):ECX[16] LA57 is clear)", "", "");
+	o->levels_set = true;
+	return true;
+}
+
+/* Handles one of the table-layout options (--offset, --page, --levels) of map, translate,
+ * boot and test, taking its value from the cursor. */
 static bool layout_option(args_result *o, const char *w, cursor *c, const args_env *env)
 {
 	bool is_offset = fmt_streq_nocase(w, "--offset"), is_page = fmt_streq_nocase(w, "--page");
-	if (!is_offset && !is_page)
+	bool is_levels = fmt_streq_nocase(w, "--levels");
+	if (!is_offset && !is_page && !is_levels)
 		return unknown_option(o, w);
-	if (is_offset ? o->offset_set : o->page_set)
+	if (is_offset ? o->offset_set : is_page ? o->page_set : o->levels_set)
 		return fail(o, "option ", w, " given twice");
 	const char *v = next(c);
 	if (!v)
 		return fail(o, "option ", w, " needs a value");
 	if (is_page)
 		return parse_page(o, v, env);
+	if (is_levels)
+		return parse_levels(o, v, env);
 	char why[ARGS_ERROR_MAX - 10];
 	if (!args_number(v, &o->offset, why, sizeof(why)))
 		return fail(o, "--offset: ", why, "");
 	o->offset_set = true;
 	return check_offset(o, o->offset, env);
+}
+
+/* Sign-extended from bit 47 (4 levels) or bit 56 (5 levels). */
+static bool canonical_in(uint64_t va, unsigned levels)
+{
+	unsigned sh = 64 - (12 + 9 * levels);
+	return (uint64_t)((int64_t)(va << sh) >> sh) == va;
+}
+
+static bool not_canonical(args_result *o, uint64_t va, unsigned levels)
+{
+	fmt_line l = why_line(o);
+	fmt_str(&l, "address ");
+	fmt_hex16(&l, va);
+	fmt_str(&l, levels == 5 ? " is not canonical (bits 63:56 must all be equal)"
+				: " is not canonical (bits 63:47 must all be equal)");
+	return false;
 }
 
 static bool add_address(args_result *o, const char *w)
@@ -215,13 +252,8 @@ static bool add_address(args_result *o, const char *w)
 	uint64_t va;
 	if (!args_number(w, &va, why, sizeof(why)))
 		return fail(o, "address: ", why, "");
-	if (!pg_is_canonical(va)) {
-		fmt_line l = why_line(o);
-		fmt_str(&l, "address ");
-		fmt_hex16(&l, va);
-		fmt_str(&l, " is not canonical (bits 63:47 must all be equal)");
-		return false;
-	}
+	if (!canonical_in(va, 5))
+		return not_canonical(o, va, 5);
 	if (o->addr_count == ARGS_MAX_ADDRS)
 		return fail(o, "too many addresses (at most 32)", "", "");
 	o->addrs[o->addr_count++] = va;
@@ -259,6 +291,28 @@ static bool drill_word(args_result *o, const char *w)
 
 /* ------------------------------------------------------------------ commands */
 
+/* The level count once every word is read: `current` reads the firmware's tables, so
+ * --levels must name the mode they are in; the addresses must be canonical in it. */
+static bool settle_levels(args_result *o, const args_env *env)
+{
+	bool cur = o->cmd == ARGS_CURRENT_MAP || o->cmd == ARGS_CURRENT_TRANSLATE;
+	unsigned fw = env->firmware_levels == 5 ? 5 : 4;
+	if (cur && o->levels_set && o->levels != fw) {
+		fmt_line l = why_line(o);
+		fmt_str(&l, "current --levels ");
+		fmt_dec(&l, o->levels);
+		fmt_str(&l, fw == 5 ? ": the firmware runs 5-level paging (CR4.LA57 set)"
+				    : ": the firmware runs 4-level paging (CR4.LA57 clear)");
+		return false;
+	}
+	if (!o->levels_set)
+		o->levels = cur ? fw : 4;
+	for (unsigned i = 0; i < o->addr_count; i++)
+		if (!canonical_in(o->addrs[i], o->levels))
+			return not_canonical(o, o->addrs[i], o->levels);
+	return true;
+}
+
 /* The rest of the words of a command: options where `layout` allows them, addresses
  * where `addrs` does, the word "test" where `test_word` does; anything else refused. */
 static bool rest(args_result *o, cursor *c, const args_env *env, bool layout, bool addrs,
@@ -270,6 +324,10 @@ static bool rest(args_result *o, cursor *c, const args_env *env, bool layout, bo
 				if (o->kinds)
 					return fail(o, "option ", w, " given twice");
 				o->kinds = true;
+			} else if (!layout && fmt_streq_nocase(w, "--levels") &&
+				   (o->cmd == ARGS_CURRENT_MAP || o->cmd == ARGS_CURRENT_TRANSLATE)) {
+				if (!layout_option(o, w, c, env))
+					return false;
 			} else if (!layout) {
 				return unknown_option(o, w);
 			} else if (!layout_option(o, w, c, env)) {
@@ -284,6 +342,10 @@ static bool rest(args_result *o, cursor *c, const args_env *env, bool layout, bo
 			if (o->stale_key)
 				return fail(o, "stale-key given twice", "", "");
 			o->stale_key = true;
+		} else if (o->cmd == ARGS_BOOT && fmt_streq_nocase(w, "nmi-window")) {
+			if (o->nmi_window)
+				return fail(o, "nmi-window given twice", "", "");
+			o->nmi_window = true;
 		} else if (o->cmd == ARGS_BOOT && fmt_streq_nocase(w, "late-fail")) {
 			if (o->late_fail)
 				return fail(o, "late-fail given twice", "", "");
@@ -297,7 +359,7 @@ static bool rest(args_result *o, cursor *c, const args_env *env, bool layout, bo
 	}
 	if (addrs && o->addr_count == 0)
 		return fail(o, cmd_names[o->cmd], " needs at least one address", "");
-	return true;
+	return settle_levels(o, env);
 }
 
 static bool current(args_result *o, cursor *c, const args_env *env)
@@ -318,7 +380,7 @@ static bool current(args_result *o, cursor *c, const args_env *env)
 
 bool args_parse(int argc, const char *const argv[], const args_env *env, args_result *o)
 {
-	static const args_env no_env = { false, 0 };
+	static const args_env no_env = { false, 0, false, 0 };
 	cursor c = { argc < 0 ? 0 : argc, argv, 0 };
 	*o = (args_result){ .cmd = ARGS_BOOT };
 	if (!env)
@@ -330,7 +392,7 @@ bool args_parse(int argc, const char *const argv[], const args_env *env, args_re
 	}
 	const char *w = next(&c);
 	if (!w)
-		return true;
+		return settle_levels(o, env);
 	if (fmt_streq_nocase(w, "help") || fmt_streq_nocase(w, "-h") ||
 	    fmt_streq_nocase(w, "--help")) {
 		o->cmd = ARGS_HELP;
@@ -370,18 +432,22 @@ void args_usage(fmt_sink sink, void *ctx)
 		"  inspect                                a kernel.efi> prompt; exit leaves it",
 		"  memmap [--kinds]                       the firmware memory map;",
 		"                                         --kinds: the kernel's region list",
-		"  map [--offset X] [--page S]            the tables boot would build",
-		"  translate [--offset X] [--page S] VADDR...  walk VADDRs through them",
-		"  current map                            the firmware's live tables (CR3)",
-		"  current translate VADDR...             walk VADDRs through the live tables",
-		"  boot [--offset X] [--page S] [test]    exit boot services, start the kernel",
-		"  test [--offset X] [--page S]           boot test: the kernel's self-tests",
+		"  map [--offset X] [--page S] [--levels L]  the tables boot would build",
+		"  translate [--offset X] [--page S] [--levels L] VADDR...",
+		"                                         walk VADDRs through them",
+		"  current map [--levels L]               the firmware's live tables (CR3)",
+		"  current translate [--levels L] VADDR...  walk VADDRs through the live tables",
+		"  boot [--offset X] [--page S] [--levels L] [test]",
+		"                                         exit boot services, start the kernel",
+		"  test [--offset X] [--page S] [--levels L]  boot test: the kernel's self-tests",
 		"  boot drill=D                           fault drill: null|text|stack|nx|panic",
 		"  boot stale-key                         test: force one ExitBootServices retry",
 		"  boot late-fail                         test: stop after ExitBootServices",
+		"  boot nmi-window                        test: handoff waits for an NMI, halts",
 		"  -b                                     page the output, a screen at a time",
 		"X: physmap offset, 512 GiB aligned, lower half, default 0xa0000000000 (10 TiB)",
 		"S: physmap page size 4k, 2m or 1g, default 1g (2m if the CPU lacks 1g)",
+		"L: paging levels 4 or 5 (5 needs LA57), default 4; current: the firmware's",
 		"numbers: decimal or hex with 0x; at most 32 addresses",
 	};
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)

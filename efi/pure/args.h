@@ -14,8 +14,8 @@
 #define ARGS_DEFAULT_PHYS_TOP (1ull << 46) /* physical room assumed when none is given */
 
 typedef enum {
-	ARGS_BOOT = 0,              /* boot [--offset X] [--page S] [test] [drill=D] [stale-key];
-				       also none */
+	ARGS_BOOT = 0,              /* boot [--offset X] [--page S] [--levels 4|5] [test] [drill=D]
+				       [stale-key]; also none */
 	ARGS_HELP,                  /* help | -h | --help */
 	ARGS_MEMMAP,                /* memmap [--kinds] */
 	ARGS_MAP,                   /* map [--offset X] [--page S] */
@@ -31,6 +31,9 @@ typedef struct {
 	 * the top of the memory map). --offset + phys_top must not pass 2^47, where the
 	 * non-canonical hole starts. 0 means "assume 2^46" (64 TiB of room). */
 	uint64_t phys_top;
+	bool has_la57;      /* CPUID.(EAX=7,ECX=0):ECX[16]: --levels 5 is allowed */
+	unsigned firmware_levels; /* 5 when the firmware runs with CR4.LA57 (current's
+				     default); 0 or 4 otherwise */
 } args_env;
 
 typedef struct {
@@ -43,12 +46,18 @@ typedef struct {
 	bool stale_key;     /* boot stale-key: a test of the firmware quirk path; the stage
 			       changes the memory map between its first GetMemoryMap and
 			       ExitBootServices, so the exit must take its retry path */
+	bool nmi_window;    /* boot nmi-window: a test of the handoff trampoline's IDT; it
+			       waits in its paging-off window until an NMI arrives (QEMU's
+			       monitor: nmi), which must end in its halt, not a triple fault */
 	bool late_fail;     /* boot late-fail: a test of the report of a failure after
 			       ExitBootServices (screen and COM1); the stage stops there */
 	bool offset_set;    /* --offset given (else the caller's default, 10 TiB) */
 	uint64_t offset;
 	bool page_set;      /* --page given (else the caller's default: 1g, or 2m without it) */
 	pg_size page;
+	bool levels_set;    /* --levels given */
+	unsigned levels;    /* 4 or 5 after a successful parse: --levels, else 4 (current:
+			       the firmware's, env->firmware_levels) */
 	unsigned addr_count;
 	uint64_t addrs[ARGS_MAX_ADDRS];
 	char error[ARGS_ERROR_MAX]; /* the reason, when args_parse returns false */

@@ -226,7 +226,9 @@ pg_err report_map(fmt_sink sink, void *ctx, const pg_space *s)
 	pg_count_tables(s, counts);
 	l = begin(&m.o, "map");
 	fmt_str(l, "tables");
-	key_hex16(l, "pml4", s->root.pa);
+	key_hex16(l, s->levels == 5 ? "pml5" : "pml4", s->root.pa);
+	if (s->levels == 5)
+		key_dec(l, "l5", counts[4]);
 	key_dec(l, "l4", counts[3]);
 	key_dec(l, "l3", counts[2]);
 	key_dec(l, "l2", counts[1]);
@@ -286,14 +288,15 @@ pg_err report_translate(fmt_sink sink, void *ctx, const pg_space *s, uint64_t va
 	if (e == PG_ERR_NOT_CANONICAL) {
 		l = begin(&o, "translate");
 		fmt_hex16(l, va);
-		fmt_str(l, " -> invalid: not canonical (bits 63:47 must all be equal)");
+		fmt_str(l, s->levels == 5 ? " -> invalid: not canonical (bits 63:56 must all be equal)"
+					  : " -> invalid: not canonical (bits 63:47 must all be equal)");
 		end(&o);
 		return e;
 	}
 	l = begin(&o, "translate");
 	fmt_hex16(l, va);
 	fmt_str(l, " walk from");
-	key_hex16(l, "pml4", s->root.pa);
+	key_hex16(l, s->levels == 5 ? "pml5" : "pml4", s->root.pa);
 	end(&o);
 	for (unsigned i = 0; i < t.levels; i++) {
 		unsigned level = s->levels - i;

@@ -234,7 +234,8 @@ pg_err kmem_init(const boot_info *bi)
 {
 	pg_err e = pg_space_attach(&kspace, pg_pa(bi->pml4), NULL, bi->phys_offset,
 				   (bi->cpu_features & BOOT_CPU_NX) != 0,
-				   (bi->cpu_features & BOOT_CPU_1G) != 0, bi->phys_bits, 4);
+				   (bi->cpu_features & BOOT_CPU_1G) != 0, bi->phys_bits,
+				   bi->paging_levels);
 	if (e == PG_OK) {
 		kspace.flush = kmem_flush;
 		kspace.flush_ctx = NULL;

@@ -57,7 +57,7 @@ static const char *entry_flags(uint64_t e, unsigned level, char *buf, size_t n)
 	size_t len = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
-		if (!(e & bits[i].bit) || (bits[i].bit == PTE_PS && (level == 1 || level == 4)))
+		if (!(e & bits[i].bit) || (bits[i].bit == PTE_PS && (level == 1 || level >= 4)))
 			continue;
 		len += (size_t)ksnprintf(buf + len, n - len, "%s%s", len ? "," : "", bits[i].name);
 		if (len >= n)
@@ -66,7 +66,8 @@ static const char *entry_flags(uint64_t e, unsigned level, char *buf, size_t n)
 	return buf;
 }
 
-/* Step 1: CR3, the PML4's non-empty entries, the L3 entries under the physmap. */
+/* Step 1: CR3, the PML4's non-empty entries, the L3 entries under the physmap. With 5
+ * levels CR3 names a PML5: its entries first, then the PML4 that holds the physmap. */
 static void tour_tables(const boot_info *bi, const pg_space *s)
 {
 	char fl[48];
@@ -74,6 +75,19 @@ static void tour_tables(const boot_info *bi, const pg_space *s)
 	kprintf("tour: cr3 pml4=%p expect=%p check=%s\n", (void *)pml4, (void *)bi->pml4,
 		check(pml4 == bi->pml4));
 	const uint64_t *l4 = pg_table(s, pg_pa(pml4));
+	if (s->levels == 5) {
+		const uint64_t *l5 = l4;
+		for (unsigned i = 0; i < 512; i++)
+			if (l5[i] & PTE_P)
+				kprintf("tour: l5 index=%u frame=%p flags=%s\n", i,
+					(void *)(l5[i] & PTE_ADDR), entry_flags(l5[i], 5, fl, sizeof fl));
+		unsigned pi5 = (unsigned)(physmap_base >> 48) & 511;
+		kprintf("tour: physmap l5 index=%u present=%u check=%s\n", pi5,
+			(unsigned)(l5[pi5] & PTE_P), check(l5[pi5] & PTE_P));
+		if (!(l5[pi5] & PTE_P))
+			return;
+		l4 = pg_table(s, pg_pa(l5[pi5] & PTE_ADDR));
+	}
 	for (unsigned i = 0; i < 512; i++)
 		if (l4[i] & PTE_P)
 			kprintf("tour: l4 index=%u frame=%p flags=%s\n", i, (void *)(l4[i] & PTE_ADDR),
@@ -166,9 +180,11 @@ static void tour_translate(const boot_info *bi, const pg_space *s)
 	translate_check(s, "physmap-zero", physmap_base, 0, &t);
 	translate_unmapped(s, "guard-page", bi->stack.virt - 4096, 1);
 	translate_unmapped(s, "nothing", empty_pml4_slot(bi), 4);
-	pg_err e = pg_translate(s, pg_va(0x0000800000000000ull), &t);
-	kprintf("tour: translate name=non-canonical virt=%p result=%s check=%s\n",
-		(void *)0x0000800000000000ull, pg_strerror(e), check(e == PG_ERR_NOT_CANONICAL));
+	/* the first address past the lower half: bit 47, or bit 56 with 5 levels */
+	uint64_t bad = s->levels == 5 ? 0x0100000000000000ull : 0x0000800000000000ull;
+	pg_err e = pg_translate(s, pg_va(bad), &t);
+	kprintf("tour: translate name=non-canonical virt=%p result=%s check=%s\n", (void *)bad,
+		pg_strerror(e), check(e == PG_ERR_NOT_CANONICAL));
 }
 
 /* Frames of [pa, pa+len) that the allocator manages: must be 0 for memory in use. */

@@ -67,10 +67,12 @@ static int ref_number(const char *s, uint64_t *v)
 	return 1;
 }
 
-static int canonical(uint64_t v)
+/* Bits 63:47 (4 levels) or 63:56 (5 levels) all equal, by shifting out the top. */
+static int canonical(uint64_t v, unsigned levels)
 {
-	uint64_t top = v >> 47;
-	return top == 0 || top == (UINT64_MAX >> 47);
+	unsigned bit = levels == 5 ? 56 : 47;
+	uint64_t top = v >> bit;
+	return top == 0 || top == (UINT64_MAX >> bit);
 }
 
 static int is_b_flag(const char *w)
@@ -91,6 +93,12 @@ static void check_accepted(const args_result *o, int argc, char *const *argv,
 	REQUIRE(o->paging == (any_b != 0));
 	if (o->kinds)
 		REQUIRE(o->cmd == ARGS_MEMMAP);
+	/* 4 or 5; 5 only with LA57; current follows the firmware's mode */
+	REQUIRE(o->levels == 4 || o->levels == 5);
+	REQUIRE(o->levels != 5 || o->cmd == ARGS_CURRENT_MAP || o->cmd == ARGS_CURRENT_TRANSLATE ||
+		(env && env->has_la57));
+	if (o->cmd == ARGS_CURRENT_MAP || o->cmd == ARGS_CURRENT_TRANSLATE)
+		REQUIRE(o->levels == (env && env->firmware_levels == 5 ? 5u : 4u));
 	if (o->page_set) {
 		REQUIRE((unsigned)o->page < PG_SIZE_COUNT);
 		REQUIRE(o->page != PG_1G || (env && env->has_1g));
@@ -102,7 +110,7 @@ static void check_accepted(const args_result *o, int argc, char *const *argv,
 	}
 	/* Every address is canonical and is the value of one of the words given. */
 	for (unsigned a = 0; a < o->addr_count; a++) {
-		REQUIRE(canonical(o->addrs[a]));
+		REQUIRE(canonical(o->addrs[a], o->levels));
 		int found = 0;
 		for (int i = 0; i < argc && !found; i++) {
 			uint64_t v;
@@ -118,7 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
 		return 0;
-	args_env env = { (data[0] & 1) != 0, data[1] ? 1ull << (data[1] % 64) : 0 };
+	args_env env = { (data[0] & 1) != 0, data[1] ? 1ull << (data[1] % 64) : 0, (data[0] & 4) != 0,
+			 (data[0] & 8) ? 5u : 4u };
 	const args_env *envp = (data[0] & 2) ? NULL : &env;
 	char *argv[MAX_WORDS];
 	int argc = 0;

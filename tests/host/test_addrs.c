@@ -80,3 +80,25 @@ TEST(addrs_other_commands_untouched)
 	CHECK_EQ(drop(&argc2, w), 0);
 	CHECK_EQ(argc2, 3);
 }
+
+/* With --levels 5 (or for current translate on 5-level firmware) a 57-bit address is
+ * good, and the reason for a bad one names bits 63:56. */
+TEST(addrs_levels_5_width)
+{
+	const char *v[] = { "translate", "--levels", "5", "0x00ff800000000000", "0x0100000000000000" };
+	int argc = 5;
+	n_seen = 0;
+	memset(seen, 0, sizeof seen);
+	CHECK_EQ(addrs_drop_bad_levels(&argc, v, 4, collect, NULL), 1);
+	CHECK_EQ(argc, 4);
+	CHECK(!strcmp(v[3], "0x00ff800000000000"));
+	CHECK(strstr(seen[0], "address 0x0100000000000000 is not canonical (bits 63:56") != NULL);
+
+	const char *c[] = { "current", "translate", "0x00ff800000000000", "0x1000" };
+	argc = 4;
+	CHECK_EQ(addrs_drop_bad_levels(&argc, c, 5, collect, NULL), 0);
+	CHECK_EQ(argc, 4);
+	argc = 4;
+	CHECK_EQ(addrs_drop_bad_levels(&argc, c, 4, collect, NULL), 1);
+	CHECK_EQ(argc, 3);
+}

@@ -11,8 +11,8 @@
 /* Parses the listed words with env e into r; evaluates to args_parse's result. */
 #define PARSE(r, e, ...) args_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (e), (r))
 
-static const args_env cpu_1g = { true, 0 };
-static const args_env cpu_2m = { false, 0 };
+static const args_env cpu_1g = { true, 0, false, 0 };
+static const args_env cpu_2m = { false, 0, false, 0 };
 
 #define CHECK_STR(got, want)                                                    \
 	do {                                                                    \
@@ -271,7 +271,7 @@ TEST(args_offset_room_default)
 /* A smaller physical top, as from MAXPHYADDR 40, allows offsets up to 2^47 - 2^40. */
 TEST(args_offset_room_phys_top)
 {
-	args_env env = { true, 1ull << 40 };
+	args_env env = { true, 1ull << 40, false, 0 };
 	args_result r;
 	CHECK(PARSE(&r, &env, "map", "--offset", "0x7f0000000000"));
 	CHECK_EQ(r.offset, 0x7f0000000000ull);
@@ -653,4 +653,96 @@ TEST(args_unknown_option_escapes_control_bytes)
 	CHECK(!PARSE(&r, &cpu_1g, "map", "-\x9d\n\n"));
 	CHECK(strchr(r.error, '\n') == NULL);
 	CHECK(strstr(r.error, "-\\x9d\\x0a\\x0a") != NULL);
+}
+
+/* ------------------------------------------------------------------ --levels (issue 11) */
+
+static const args_env cpu_la57 = { true, 0, true, 0 };
+static const args_env fw_la57 = { true, 0, true, 5 };
+
+/* Without --levels everything builds 4-level tables, LA57 or not. */
+TEST(args_levels_default_4)
+{
+	args_result r;
+	CHECK(PARSE(&r, &cpu_la57, "boot"));
+	CHECK_EQ(r.levels, 4u);
+	CHECK(!r.levels_set);
+	CHECK(args_parse(0, NULL, &cpu_la57, &r));
+	CHECK_EQ(r.levels, 4u);
+}
+
+/* boot, test, map and translate take --levels 5 on a CPU with LA57. */
+TEST(args_levels_5_accepted)
+{
+	args_result r;
+	CHECK(PARSE(&r, &cpu_la57, "boot", "--levels", "5"));
+	CHECK_EQ(r.cmd, ARGS_BOOT);
+	CHECK_EQ(r.levels, 5u);
+	CHECK(PARSE(&r, &cpu_la57, "test", "--levels", "5"));
+	CHECK(r.test && r.levels == 5);
+	CHECK(PARSE(&r, &cpu_la57, "map", "--levels", "5", "--page", "2m"));
+	CHECK(r.cmd == ARGS_MAP && r.levels == 5 && r.page == PG_2M);
+	CHECK(PARSE(&r, &cpu_la57, "boot", "--levels", "4", "test"));
+	CHECK(r.levels == 4 && r.levels_set && r.test);
+}
+
+/* --levels 5 on a CPU without LA57 is refused with one line naming the CPUID bit. */
+TEST(args_levels_5_without_la57)
+{
+	REFUSE(&cpu_1g, "--levels 5: this CPU has no 5-level paging (CPUID.(EAX=7,ECX=0):ECX[16] LA57 is clear)",
+	       "boot", "--levels", "5");
+	REFUSE(NULL, "--levels 5: this CPU has no 5-level paging (CPUID.(EAX=7,ECX=0):ECX[16] LA57 is clear)",
+	       "map", "--levels", "5");
+}
+
+/* Anything but 4 or 5 is refused, and so is a missing or repeated value. */
+TEST(args_levels_bad_values)
+{
+	REFUSE(&cpu_la57, "--levels must be 4 or 5, not '3'", "boot", "--levels", "3");
+	REFUSE(&cpu_la57, "--levels must be 4 or 5, not '0x5'", "boot", "--levels", "0x5");
+	REFUSE(&cpu_la57, "--levels must be 4 or 5, not '6'", "translate", "--levels", "6", "0x1000");
+	REFUSE(&cpu_la57, "option --levels needs a value", "boot", "--levels");
+	REFUSE(&cpu_la57, "option --levels given twice", "boot", "--levels", "4", "--levels", "5");
+	REFUSE(&cpu_la57, "unknown option '--levels' for memmap", "memmap", "--levels", "5");
+}
+
+/* A 57-bit address is canonical only with 5 levels; the reason names the right bits. */
+TEST(args_levels_address_width)
+{
+	args_result r;
+	CHECK(PARSE(&r, &cpu_la57, "translate", "--levels", "5", "0x00ff800000000000"));
+	CHECK_EQ(r.addrs[0], 0x00ff800000000000ull);
+	CHECK(PARSE(&r, &cpu_la57, "translate", "0xff00000000000000", "--levels", "5"));
+	REFUSE(&cpu_la57, "address 0x00ff800000000000 is not canonical (bits 63:47 must all be equal)",
+	       "translate", "0x00ff800000000000");
+	REFUSE(&cpu_la57, "address 0x0100000000000000 is not canonical (bits 63:56 must all be equal)",
+	       "translate", "--levels", "5", "0x0100000000000000");
+}
+
+/* current reads the firmware's tables: its mode by default, and --levels must agree. */
+TEST(args_levels_current_follows_firmware)
+{
+	args_result r;
+	CHECK(PARSE(&r, &fw_la57, "current", "map"));
+	CHECK_EQ(r.levels, 5u);
+	CHECK(PARSE(&r, &fw_la57, "current", "translate", "0x00ff800000000000"));
+	CHECK_EQ(r.levels, 5u);
+	CHECK(PARSE(&r, &cpu_la57, "current", "map", "--levels", "4"));
+	CHECK_EQ(r.levels, 4u);
+	REFUSE(&cpu_la57, "current --levels 5: the firmware runs 4-level paging (CR4.LA57 clear)",
+	       "current", "map", "--levels", "5");
+	REFUSE(&fw_la57, "current --levels 4: the firmware runs 5-level paging (CR4.LA57 set)",
+	       "current", "translate", "--levels", "4", "0x1000");
+}
+
+/* nmi-window (the test of the handoff trampoline's IDT) goes with boot, once. */
+TEST(args_boot_nmi_window)
+{
+	args_result r;
+	CHECK(PARSE(&r, &cpu_la57, "boot", "--levels", "5", "nmi-window"));
+	CHECK(r.nmi_window && r.levels == 5 && !r.late_fail);
+	CHECK(PARSE(&r, &cpu_la57, "boot"));
+	CHECK(!r.nmi_window);
+	REFUSE(&cpu_la57, "nmi-window given twice", "boot", "nmi-window", "nmi-window");
+	REFUSE(&cpu_la57, "unexpected argument 'nmi-window' for map", "map", "nmi-window");
 }

@@ -411,3 +411,38 @@ TEST(report_flags_words)
 	report_flags(&l, PG_W | PG_X | PG_U | PG_G | PG_CACHE_WT);
 	CHECK(strcmp(b, "W X U G WT") == 0);
 }
+
+/* ------------------------------------------------------------------ 5 levels (issue 11) */
+
+/* With 5 levels the walk starts at the PML5 and names it; the physmap at 10 TiB lies under
+ * PML5 index 0 and PML4 index 20, so the walk has one line more. */
+TEST(report_translate_5_levels)
+{
+	fixture f;
+	memset(&f, 0, sizeof(f));
+	sim_init(&f.ram, 16ull << 20);
+	if (pg_space_init(&f.s, sim_frames(&f.ram), sim_offset(&f.ram), true, true, 46, 5))
+		abort();
+	CHECK_ERR(pg_map(&f.s, pg_va(OFFSET), pg_pa(0), PG_1G, PG_W | PG_G, NULL), PG_OK);
+	CHECK_ERR(report_translate(collect, &f, &f.s, 0xA0000001000ull), PG_OK);
+	uint64_t l5e = raw(&f, f.s.root.pa, 0);
+	CHECK_EQ(f.n, 5);
+	LINE_IS(&f, 0, "translate: 0x00000a0000001000 walk from pml5=" X16, f.s.root.pa);
+	LINE_IS(&f, 1, "translate:   L5 index=0 entry=" X16 " P W U table=" X16, l5e,
+		(uint64_t)(l5e & 0x000ffffffffff000ull));
+	CHECK(strncmp(f.line[2], "translate:   L4 index=20 entry=", 31) == 0);
+	LINE_IS(&f, 3, "translate:   L3 index=0 entry=0x8000000000000183 P W PS G NX "
+		       "page=0x0000000000000000");
+	LINE_IS(&f, 4, "translate: 0x00000a0000001000 -> 0x0000000000001000 page=1G W NX G WB");
+	clear_lines(&f);
+	/* canonical in 57 bits, not mapped: stops at L5; past bit 56: not canonical */
+	CHECK_ERR(report_translate(collect, &f, &f.s, 0x00ff800000000000ull), PG_ERR_NOT_MAPPED);
+	LINE_IS(&f, f.n - 1, "translate: 0x00ff800000000000 -> not mapped (level 5)");
+	clear_lines(&f);
+	CHECK_ERR(report_translate(collect, &f, &f.s, 0x0100000000000000ull), PG_ERR_NOT_CANONICAL);
+	LINE_IS(&f, 0, "translate: 0x0100000000000000 -> invalid: not canonical (bits 63:56 must all be equal)");
+	clear_lines(&f);
+	CHECK_ERR(report_map(collect, &f, &f.s), PG_OK);
+	CHECK(strstr(f.line[f.n - 1], " pml5=") && strstr(f.line[f.n - 1], " l5=1 l4=1 "));
+	teardown(&f);
+}
