@@ -30,14 +30,14 @@ count_is() { [ "$(grep -Ec -- "$2" "$out/$1.txt")" -eq "$3" ]; }
 
 # boot NAME BUILD_DIR SMP: `kernel.efi boot test` from BUILD_DIR's image with -smp SMP.
 boot() {
-	name=$1 build=$2 smp=$3 esp=$out/$1.esp
+	name=$1 build=$2 smp=$3 args=${4:-test} cpu=${5:-${QEMU_CPU:-max}} esp=$out/$1.esp
 	rm -rf "$esp" "$out/$name.log" "$out/$name.txt" "$out/$name.rc"
 	mkdir -p "$esp"
 	cp "$build/kernel.efi" "$esp/kernel.efi"
-	printf '@echo -off\r\nfs0:\r\nfs0:\\kernel.efi boot test\r\n' >"$esp/startup.nsh"
+	printf '@echo -off\r\nfs0:\r\nfs0:\\kernel.efi boot %s\r\n' "$args" >"$esp/startup.nsh"
 	vars=$out/$name.vars.fd
 	cp "$OVMF_VARS" "$vars" && chmod u+w "$vars"
-	timeout "$timeout_s" "${QEMU:-qemu-system-x86_64}" -machine q35 -cpu "${QEMU_CPU:-max}" \
+	timeout "$timeout_s" "${QEMU:-qemu-system-x86_64}" -machine q35 -cpu "$cpu" \
 		-m "${QEMU_MEM:-1G}" -smp "$smp" -no-reboot -net none -display none -monitor none \
 		-drive "if=pflash,format=raw,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,file=$vars" \
@@ -72,6 +72,7 @@ boot smp1 "$here/build" 1 &
 boot acpicut "$acpicut" 4 &
 boot apdead "$apdead" 4 &
 wait
+boot smp4l5 "$here/build" 4 "test --levels 5" "max,+la57" # APs enter 5-level paging
 echo "boots took $(($(date +%s) - start))s (logs in $out/)"
 
 # -smp 4: every CPU up, each with the boot CPU's protections.
@@ -96,6 +97,14 @@ check "smp4: every self-test passes, exit status $EXIT_PASS" sh -c "
 check "smp4: no unexpected exception" hasnt smp4 '^(exception:|panic:)|fault: unexpected'
 
 # The mutant: the same boot without the shootdown IPI must be caught by the checker.
+check "smp4l5: 5-level paging, four CPUs online" sh -c "
+	grep -Eq '^paging: levels=5 ' '$out/smp4l5.txt' && grep -Eq '^smp: cpus=4 online=4$' '$out/smp4l5.txt'"
+check "smp4l5: stale-read checker passes on 5-level tables" \
+	has smp4l5 '^smp: stale-read checker rounds=[1-9][0-9]* stale=0 check=pass$'
+check "smp4l5: every self-test passes, exit status $EXIT_PASS" sh -c "
+	grep -Eq '^selftest: [1-9][0-9]* passed, 0 failed$' '$out/smp4l5.txt' &&
+	[ \"\$(cat '$out/smp4l5.rc')\" = $EXIT_PASS ]"
+
 check "mutant: four CPUs online" has mutant '^smp: cpus=4 online=4$'
 check "mutant: checker sees stale reads (stale>0 check=FAIL)" \
 	has mutant '^smp: stale-read checker rounds=[1-9][0-9]* stale=[1-9][0-9]* check=FAIL$'
