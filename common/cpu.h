@@ -64,6 +64,15 @@ static inline void write_cr0(uint64_t v) { __asm__ volatile("mov %0, %%cr0" : : 
 static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
 static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
 
+/* Invalidates every TLB entry, global ones and those of every PCID included: a MOV to CR4
+ * that changes PGE does that (Intel SDM vol. 3A, 4.10.4.1), so PGE is flipped and put back. */
+static inline void tlb_flush_all(void)
+{
+	uint64_t cr4 = read_cr4();
+	write_cr4(cr4 ^ CR4_PGE);
+	write_cr4(cr4);
+}
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;

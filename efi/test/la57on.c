@@ -42,7 +42,7 @@ static EFI_STATUS go_5_level(void)
 		return st;
 	ZeroMem((void *)(UINTN)pml5, 4096);
 	((uint64_t *)(UINTN)pml5)[0] = (cr3 & ADDR_MASK) | 0x3; /* present, writable */
-	handoff_plan plan = { code, data, pml5 | (cr3 & 0x18), 5, 0, 0, 0, 0 }; /* PWT/PCD kept */
+	handoff_plan plan = { code, data, pml5, 5, 0, 0, 0, 0 }; /* the new root, without PWT/PCD */
 	if (!handoff_prepare(&plan)) {
 		Print(L"la57on: error: trampoline pages not below 4 GiB\n");
 		return EFI_LOAD_ERROR;

@@ -169,8 +169,10 @@ __attribute__((noreturn)) static void finish(void)
 void fault_dispatch(exc_frame *f)
 {
 	uint64_t cr2 = read_cr2();
-	if ((f->cs & 3) == 3)
-		user_fault(f, cr2); /* ring 3: reported, that program ends, the kernel goes on */
+	/* ring 3: reported, that program ends, the kernel goes on - but not after an NMI, a
+	 * double fault (its saved CS:RIP is undefined, SDM vol. 3A 6.15) or a machine check */
+	if ((f->cs & 3) == 3 && f->vector != 2 && f->vector != 8 && f->vector != 18)
+		user_fault(f, cr2);
 	if (++depth > 1) {
 		kprintf("exception: nested vector=%lu name=%s rip=%p cr2=%p (inside a report)\n",
 			(unsigned long)f->vector, exc_name((unsigned)f->vector), (void *)f->rip,

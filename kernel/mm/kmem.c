@@ -50,8 +50,9 @@ static bool held(void) { return klock.holder == (int)smp_me(); }
 /* The batch's shootdown, then the frames that waited for it. */
 static void batch_complete(void)
 {
-	/* invlpg also drops the paging-structure entries of every address, so deferred table
-	 * frames need a full flush only when no range came with them. */
+	/* invlpg also drops the paging-structure entries of every address (and with PCIDs on
+	 * every shootdown is a full flush, smp.c), so deferred table frames need a full flush
+	 * only when no range came with them. */
 	if (batch.n || batch.full || batch.ndefer)
 		smp_shootdown(batch.r, batch.n, batch.full || batch.n == 0, ~0ull);
 	for (unsigned i = 0; i < batch.ndefer; i++)

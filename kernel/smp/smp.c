@@ -164,14 +164,11 @@ static void delay_us(uint64_t us)
 
 static void flush_local(const smp_range *r, unsigned n, bool full)
 {
-	if (full) {
-		uint64_t cr4 = read_cr4();
-		if (cr4 & CR4_PGE) {
-			write_cr4(cr4 & ~CR4_PGE);
-			write_cr4(cr4);
-		} else {
-			write_cr3(read_cr3());
-		}
+	/* With PCIDs on, invlpg drops the entries of the current PCID only (SDM vol. 3A,
+	 * 4.10.4.1), and kernel translations are cached under every user space's PCID too:
+	 * then every shootdown flushes everything, every PCID. */
+	if (full || (read_cr4() & CR4_PCIDE)) {
+		tlb_flush_all();
 		return;
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -340,12 +337,6 @@ static bool mtrr_eq(const mtrr_state *a, const mtrr_state *b)
 	return true;
 }
 
-static void flush_all(void)
-{
-	uint64_t cr4 = read_cr4();
-	write_cr4(cr4 & ~CR4_PGE);
-	write_cr4(cr4);
-}
 
 /* The boot CPU's MTRRs on this one, by the SDM's procedure for MP systems (Vol. 3A,
  * "MTRR Considerations in MP Systems"): caches off and flushed, MTRRs disabled while they
@@ -359,7 +350,7 @@ static void mtrr_copy(void)
 	uint64_t cr0 = read_cr0();
 	write_cr0((cr0 | CR0_CD) & ~CR0_NW);
 	wbinvd();
-	flush_all();
+	tlb_flush_all();
 	wrmsr(MSR_MTRR_DEF_TYPE, bsp_mtrr.def_type & ~(MTRR_DEF_E | MTRR_DEF_FE));
 	if (bsp_mtrr.cap & MTRR_CAP_FIX)
 		for (unsigned i = 0; i < MTRR_FIXED_MSRS; i++)
@@ -370,7 +361,7 @@ static void mtrr_copy(void)
 	}
 	wrmsr(MSR_MTRR_DEF_TYPE, bsp_mtrr.def_type);
 	wbinvd();
-	flush_all();
+	tlb_flush_all();
 	write_cr0(cr0);
 }
 

@@ -86,10 +86,15 @@ pg_err process_create(process *p, const char *name, uint64_t data_word)
 void process_run(process *p, const void *entry)
 {
 	uint64_t rip = USER_CODE + (uint64_t)((const char *)entry - user_prog_start);
+	/* Ring 3 runs on the boot CPU only: syscall MSRs, TSS.RSP0 and the user segments are
+	 * set up there (user_init), not on the other CPUs. */
+	if (smp_local() != cpu0)
+		kpanic("user: process %u started on cpu %u; user mode runs on the boot CPU only",
+		       p->pid, smp_me());
 	cpu0->proc = p;
 	aspace_switch(&p->as);
 	uint64_t st = user_enter(rip, USER_STACK + 4096, 0);
-	/* Both ways back (exit call, fault) left GS base on cpu0-> */
+	/* Both ways back (exit call, fault) left GS base on this CPU's block. */
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
 	aspace_switch(NULL);
 	cpu0->proc = NULL;

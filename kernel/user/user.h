@@ -67,6 +67,6 @@ void user_selftest(void);
 /* Entry points of user_prog.S. */
 extern const char user_prog_start[], user_prog_end[];
 extern const char user_hello[], user_value[], user_read_kernel[], user_exec_data[],
-	user_write_ro[], user_sgdt[], user_outside[];
+	user_write_ro[], user_sgdt[], user_outside[], user_ac_ud2[];
 
 #endif

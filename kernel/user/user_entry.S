@@ -22,10 +22,11 @@ user_enter:
 	pushq %r13
 	pushq %r14
 	pushq %r15
+	pushfq                /* user_leave puts the kernel's RFLAGS back: AC clear, IF as it was */
 	movq %rsp, %gs:CPU_KERNEL_RSP
 	pushq $USER_SS
 	pushq %rsi
-	pushq $0x2            /* RFLAGS: IF off (no interrupt controller is set up), IOPL 0 */
+	pushq $0x2            /* RFLAGS: IF off (the IPI stubs do not SWAPGS), IOPL 0 */
 	pushq $USER_CS
 	pushq %rdi
 	movq %rdx, %rdi
@@ -52,6 +53,7 @@ user_enter:
 user_leave:
 	movq %rdi, %rax
 	movq %gs:CPU_KERNEL_RSP, %rsp
+	popfq                 /* ring 3 may have set AC (POPF), and a fault does not clear it */
 	popq %r15
 	popq %r14
 	popq %r13

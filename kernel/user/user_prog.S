@@ -16,7 +16,7 @@
 	.balign 16
 	.globl user_prog_start, user_prog_end
 	.globl user_hello, user_value, user_read_kernel, user_exec_data, user_write_ro
-	.globl user_sgdt, user_outside
+	.globl user_sgdt, user_outside, user_ac_ud2
 user_prog_start:
 
 .macro sys nr
@@ -95,6 +95,12 @@ user_write_ro:             /* USER_CODE is user, read-only */
 user_sgdt:                 /* UMIP: sgdt at CPL 3 is #GP */
 	subq $16, %rsp
 	sgdt (%rsp)
+	exit 100
+user_ac_ud2:               /* EFLAGS.AC set by POPF, then #UD: AC must not reach the kernel */
+	pushfq
+	orq $0x40000, (%rsp)
+	popfq
+	ud2
 	exit 100
 user_outside:              /* nothing maps it in this process */
 	movabsq $OUTSIDE, %rax

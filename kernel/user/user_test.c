@@ -306,6 +306,14 @@ static void user_checks(void)
 	else
 		skip("user", "fault sgdt-umip", "umip");
 	fault_case("outside-map", user_outside, 14, PF_ERR_U, 0x7f0000000ull);
+	/* Ring 3 may set EFLAGS.AC and then fault; exception delivery does not clear AC, and
+	 * with AC set SMAP lets the kernel read user pages (SDM vol. 3A, 4.6): the kernel must
+	 * come back with AC clear (the SMAP probe below would not fault otherwise). */
+	fault_case("ac-then-ud2", user_ac_ud2, 6, 0, 0);
+	uint64_t rflags;
+	__asm__ volatile("pushfq; popq %0" : "=r"(rflags));
+	check("user", !(rflags & (1ull << 18)), "ring3-ac-does-not-reach-kernel ac=%u",
+	      (unsigned)((rflags >> 18) & 1));
 
 	/* From ring 0 in a user space: fetch from a user page (SMEP), read one (SMAP). */
 	process p;
