@@ -103,7 +103,8 @@ static EFI_STATUS boot(EFI_HANDLE image, stage_space *sp, boot_info *bi, uint64_
 	/* The other CPUs start in real mode: their first page must lie below 1 MiB, and only
 	 * now can the firmware still give one. Without it the kernel runs on one CPU. */
 	if (EFI_ERROR(stage_alloc_below(0x9ffff, EfiLoaderData, BOOT_AP_TRAMPOLINE_PAGES,
-					MEM_KERNEL, L"ap trampoline", &bi->ap_trampoline)))
+					MEM_AP_TRAMPOLINE, L"ap trampoline",
+					&bi->ap_trampoline)))
 		Print(L"efi: warning: no page below 1 MiB for the AP trampoline: one CPU only\n");
 	if (EFI_ERROR((st = stage_prepare_exit(image))))
 		return st;

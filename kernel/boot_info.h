@@ -112,8 +112,8 @@ typedef struct {
 	uint64_t handoff_data;      /* identity-mapped data page of the trampoline; kernel unmaps it */
 
 	/* SMP: BOOT_AP_TRAMPOLINE_PAGES pages below 1 MiB, reserved before the exit of boot
-	 * services for the other CPUs' real-mode start (MEM_KERNEL in the region list, so never
-	 * usable nor reclaimable); 0 when the firmware had none to give. */
+	 * services for the other CPUs' real-mode start (MEM_AP_TRAMPOLINE in the region
+	 * list: never usable nor reclaimable); 0 when the firmware had none to give. */
 	uint64_t ap_trampoline;
 } boot_info;
 

@@ -9,6 +9,7 @@ static const char *const kind_names[MEM_KIND_COUNT] = {
 	[MEM_ACPI_RECLAIMABLE] = "acpi-reclaimable",
 	[MEM_KERNEL] = "kernel",
 	[MEM_KERNEL_STACK] = "kernel-stack",
+	[MEM_AP_TRAMPOLINE] = "ap-trampoline",
 	[MEM_PAGE_TABLES] = "page-tables",
 	[MEM_BOOT_INFO] = "boot-info",
 	[MEM_ACPI_NVS] = "acpi-nvs",

@@ -14,6 +14,7 @@ typedef enum {
 	MEM_ACPI_RECLAIMABLE,
 	MEM_KERNEL,            /* kernel image frames */
 	MEM_KERNEL_STACK,
+	MEM_AP_TRAMPOLINE,     /* the page below 1 MiB the other CPUs start in (SMP) */
 	MEM_PAGE_TABLES,
 	MEM_BOOT_INFO,
 	MEM_ACPI_NVS,

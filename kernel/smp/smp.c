@@ -15,6 +15,7 @@
 #include "kprintf.h"
 #include "mtrr.h"
 #include "pat.h"
+#include "region.h"
 
 #define MSR_APIC_BASE   0x1Bu
 #define APIC_BASE_EN    (1ull << 11)
@@ -619,7 +620,8 @@ void smp_init(const boot_info *bi, pg_space *s)
 		(void *)found.madt, found.xsdt ? "xsdt" : "rsdt", found.xapic_entries,
 		found.x2apic_entries, found.count, found.disabled);
 	unsigned want = found.count;
-	if (bi->ap_trampoline == 0 || bi->ap_trampoline >= 0x100000) {
+	if (bi->ap_trampoline == 0 || bi->ap_trampoline >= 0x100000 ||
+	    mem_list_kind_at(kmem_regions(), bi->ap_trampoline) != MEM_AP_TRAMPOLINE) {
 		kprintf("smp: no trampoline page below 1 MiB: one CPU only\n");
 		kprintf("smp: cpus=%u online=1\n", want);
 		return;
