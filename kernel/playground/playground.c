@@ -15,8 +15,11 @@
  *   pg_map(s, pg_va(va), pa, PG_4K, PG_W, NULL)   map one page (NX unless PG_X is given)
  *   pg_translate(s, pg_va(va), &t)     the walk: t.phys, t.size, t.flags, t.walk[level]
  *   pg_unmap(s, pg_va(va), &pa, &size) then kmem_flush(NULL, pg_va(va), 4096)
- * Free virtual space: 0xffff800000000000 up to the kernel stack (the tour uses
- * 0x00000deadbeaf000 and page 0; the physmap starts at 0x00000a0000000000). */
+ * Free virtual space: 0xffffa00000000000 up to 0xfffffe0000000000 (PML4 entries 320-507).
+ * Taken: the heap at 0xffff900000000000 (entry 288), the framebuffer window (508), the
+ * other CPUs' stacks and APIC page (509), the self-test's recursive entry (510), the kernel
+ * and its stack (511); the tour uses 0x00000deadbeaf000 and page 0; the physmap starts at
+ * 0x00000a0000000000. */
 void playground_run(void)
 {
 #ifdef PLAYGROUND_EXERCISE

@@ -45,7 +45,9 @@ field() { grep -m1 "^$1" "$log.txt" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 frame=$(field 'playground: map ' frame)
 check "kernel: ready after the playground ran" grep -q '^kernel: ready$' "$log.txt"
 check "the page is mapped where the exercise asked (result=ok)" \
-	grep -q '^playground: map page=0xffff900000000000 frame=0x[0-9a-f]\{16\} result=ok$' "$log.txt"
+	grep -q '^playground: map page=0xffffa00000000000 frame=0x[0-9a-f]\{16\} result=ok$' "$log.txt"
+check "the heap still comes up beside the exercise's page (no heap: error)" eval '
+	grep -q "^heap: .* init=ok$" "$log.txt" && ! grep -q "^heap: error" "$log.txt"'
 check "it translates to the frame it was given (${frame:-?}), 4K, writable, not executable" \
 	test -n "$frame" -a "$(field 'playground: translate' phys)" = "$frame" -a \
 	"$(field 'playground: translate' size)$(field 'playground: translate' w)$(field 'playground: translate' x)" = 4K10
