@@ -5,16 +5,6 @@
 
 #include <stdint.h>
 
-typedef struct __attribute__((packed)) {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} tss64;
-
 _Static_assert(sizeof(tss64) == 104, "TSS layout (Intel SDM vol. 3, 8.7)");
 
 static tss64 tss;
@@ -23,9 +13,7 @@ static uint8_t df_stack[16384] __attribute__((aligned(16)));
  * the #PF handler would reuse it, which fault.c refuses to resume from. */
 static uint8_t pf_stack[16384] __attribute__((aligned(16)));
 
-/* Null, code, data, the two slots of the 16-byte TSS descriptor, then the user segments
- * in sysret's order (gdt.h). */
-static uint64_t gdt[8];
+static uint64_t gdt[GDT_ENTRIES];
 
 /* Code: present, DPL 0, type execute/read, L (64-bit). Data: present, read/write. */
 #define SEG_CODE64 0x00209a0000000000ull
@@ -41,23 +29,20 @@ static void set_tss_descriptor(uint64_t *slot, uint64_t base, uint32_t limit)
 	slot[1] = base >> 32;
 }
 
-void gdt_init(void)
+void gdt_load(uint64_t g[GDT_ENTRIES], tss64 *t)
 {
 	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr;
 
-	tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(uintptr_t)(df_stack + sizeof df_stack);
-	tss.ist[IST_PAGE_FAULT - 1] = (uint64_t)(uintptr_t)(pf_stack + sizeof pf_stack);
-	tss.iomap_base = sizeof tss; /* no I/O permission bitmap */
-	gdt[0] = 0;
-	gdt[1] = SEG_CODE64;
-	gdt[2] = SEG_DATA;
-	set_tss_descriptor(&gdt[3], (uint64_t)(uintptr_t)&tss, sizeof tss - 1);
-	gdt[5] = 0;
-	gdt[GDT_USER_DATA / 8] = SEG_UDATA;
-	gdt[GDT_USER_CODE / 8] = SEG_UCODE64;
+	g[0] = 0;
+	g[1] = SEG_CODE64;
+	g[2] = SEG_DATA;
+	set_tss_descriptor(&g[3], (uint64_t)(uintptr_t)t, sizeof *t - 1);
+	g[5] = 0;
+	g[GDT_USER_DATA / 8] = SEG_UDATA;
+	g[GDT_USER_CODE / 8] = SEG_UCODE64;
 
-	gdtr.limit = sizeof gdt - 1;
-	gdtr.base = (uint64_t)(uintptr_t)gdt;
+	gdtr.limit = GDT_ENTRIES * sizeof g[0] - 1;
+	gdtr.base = (uint64_t)(uintptr_t)g;
 	/* CS can only be reloaded by a far transfer: push the selector and a return
 	 * address, then lretq. */
 	__asm__ volatile(
@@ -79,6 +64,14 @@ void gdt_init(void)
 		: "m"(gdtr), "i"(GDT_KERNEL_CODE), "r"((uint16_t)GDT_KERNEL_DATA),
 		  "r"((uint16_t)GDT_TSS)
 		: "rax", "memory");
+}
+
+void gdt_init(void)
+{
+	tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(uintptr_t)(df_stack + sizeof df_stack);
+	tss.ist[IST_PAGE_FAULT - 1] = (uint64_t)(uintptr_t)(pf_stack + sizeof pf_stack);
+	tss.iomap_base = sizeof tss; /* no I/O permission bitmap */
+	gdt_load(gdt, &tss);
 }
 
 void gdt_set_rsp0(uint64_t rsp0)

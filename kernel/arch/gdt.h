@@ -17,8 +17,29 @@
 #define IST_DOUBLE_FAULT 1 /* IST slot whose stack #DF runs on */
 #define IST_PAGE_FAULT   2 /* #PF's own stack: an overflow into the guard page is reported */
 
-/* Loads the GDT, reloads every segment register and loads the task register. */
+/* A 64-bit TSS (Intel SDM vol. 3A, 8.7). */
+typedef struct __attribute__((packed)) {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} tss64;
+
+/* Null, kernel code and data, the two slots of the 16-byte TSS descriptor, then the user
+ * segments in sysret's order. */
+#define GDT_ENTRIES 8
+
+/* The boot CPU's: loads its GDT, reloads every segment register and loads the task
+ * register. */
 void gdt_init(void);
+
+/* Fills gdt with this layout, its TSS descriptor naming tss, and loads it on this CPU:
+ * CS by a far return, DS/ES/SS, FS and GS null (GS base zeroed), TR. Each CPU has its own
+ * (the TSS's busy bit forbids sharing). */
+void gdt_load(uint64_t gdt[GDT_ENTRIES], tss64 *tss);
 
 /* The stack the CPU switches to on an interrupt or exception from ring 3 (TSS.RSP0). */
 void gdt_set_rsp0(uint64_t rsp0);

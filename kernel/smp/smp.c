@@ -36,15 +36,6 @@
 #define ICR_INIT    (5u << 8)
 #define ICR_SIPI    (6u << 8)
 
-typedef struct __attribute__((packed)) {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} tss64;
 
 /* Per CPU. It opens with the block percpu.h describes (its self at %gs:0), so the syscall
  * path and smp_me() share one GS base; smp_me() is one load. */
@@ -54,7 +45,7 @@ typedef struct smp_cpu {
 	uint32_t apic_id;
 	volatile uint32_t state;          /* 0 absent, 1 in C, 2 online */
 	uint64_t stack_top, guard;
-	uint64_t gdt[5];
+	uint64_t gdt[GDT_ENTRIES];
 	tss64 tss;
 	cpu_prot prot;
 	uint64_t pat, cr4;
@@ -278,45 +269,13 @@ extern char smp_irq_stub[], smp_spurious_stub[];
 
 /* ---- per-CPU state */
 
-#define SEG_CODE64 0x00209a0000000000ull
-#define SEG_DATA   0x0000920000000000ull
-
-/* The same layout gdt.c gives the boot CPU, in c's own GDT and TSS. */
+/* c's own GDT and TSS, in the layout gdt.c gives the boot CPU. */
 static void load_gdt(smp_cpu *c)
 {
-	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr;
-	uint64_t base = (uint64_t)(uintptr_t)&c->tss;
-	uint32_t limit = sizeof c->tss - 1;
-
 	c->tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(uintptr_t)(ist_stacks[c->index][0] + 8192);
 	c->tss.ist[IST_PAGE_FAULT - 1] = (uint64_t)(uintptr_t)(ist_stacks[c->index][1] + 8192);
 	c->tss.iomap_base = sizeof c->tss;
-	c->gdt[0] = 0;
-	c->gdt[1] = SEG_CODE64;
-	c->gdt[2] = SEG_DATA;
-	c->gdt[3] = (limit & 0xffffull) | ((base & 0xffffffull) << 16) | (0x89ull << 40) |
-		    ((uint64_t)(limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xffull) << 56);
-	c->gdt[4] = base >> 32;
-	gdtr.limit = sizeof c->gdt - 1;
-	gdtr.base = (uint64_t)(uintptr_t)c->gdt;
-	__asm__ volatile("lgdt %0\n\t"
-			 "pushq %1\n\t"
-			 "leaq 1f(%%rip), %%rax\n\t"
-			 "pushq %%rax\n\t"
-			 "lretq\n"
-			 "1:\n\t"
-			 "movw %w2, %%ax\n\t"
-			 "movw %%ax, %%ds\n\t"
-			 "movw %%ax, %%es\n\t"
-			 "movw %%ax, %%ss\n\t"
-			 "xorl %%eax, %%eax\n\t"
-			 "movw %%ax, %%fs\n\t"
-			 "movw %%ax, %%gs\n\t"
-			 "ltr %w3\n\t"
-			 :
-			 : "m"(gdtr), "i"(GDT_KERNEL_CODE), "r"((uint16_t)GDT_KERNEL_DATA),
-			   "r"((uint16_t)GDT_TSS)
-			 : "rax", "memory");
+	gdt_load(c->gdt, &c->tss);
 }
 
 static void set_gs(smp_cpu *c)
