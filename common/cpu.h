@@ -5,6 +5,7 @@
 #ifndef COMMON_CPU_H
 #define COMMON_CPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Control-register bits (SDM Vol. 3A, 2.5). */
@@ -31,6 +32,12 @@
 #define MSR_IA32_PAT      0x277u
 #define MSR_MTRR_CAP      0xFEu
 #define MSR_MTRR_DEF_TYPE 0x2FFu
+#define MSR_APIC_BASE     0x1Bu
+#define MSR_STAR          0xC0000081u  /* syscall/sysret selectors */
+#define MSR_LSTAR         0xC0000082u  /* syscall entry */
+#define MSR_FMASK         0xC0000084u  /* RFLAGS bits syscall clears */
+#define MSR_GS_BASE       0xC0000101u
+#define MSR_KERNEL_GS_BASE 0xC0000102u /* swapped with GS base by swapgs */
 
 static inline void outb(uint16_t port, uint8_t v)
 {
@@ -66,6 +73,14 @@ static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : 
 
 /* Invalidates every TLB entry, global ones and those of every PCID included: a MOV to CR4
  * that changes PGE does that (Intel SDM vol. 3A, 4.10.4.1), so PGE is flipped and put back. */
+/* RFLAGS.IF: whether an interrupt (an IPI that wakes a halted CPU) can reach this one. */
+static inline bool irq_enabled(void)
+{
+	uint64_t f;
+	__asm__ volatile("pushfq; popq %0" : "=r"(f));
+	return (f & (1u << 9)) != 0;
+}
+
 static inline void tlb_flush_all(void)
 {
 	uint64_t cr4 = read_cr4();

@@ -70,9 +70,7 @@ void kmem_lock(void)
 {
 	uint32_t t = __atomic_fetch_add(&klock.next, 1, __ATOMIC_RELAXED);
 	uint64_t bit = 1ull << smp_me();
-	uint64_t rflags;
-	__asm__ volatile("pushfq; popq %0" : "=r"(rflags));
-	bool can_sleep = (rflags & (1u << 9)) != 0; /* IF: a wake-up can reach us */
+	bool can_sleep = irq_enabled(); /* a wake-up can reach us */
 	for (unsigned spins = 0; __atomic_load_n(&klock.serving, __ATOMIC_ACQUIRE) != t; spins++) {
 		smp_relax();
 		if (!can_sleep || spins < 4)

@@ -17,10 +17,8 @@
 #include "pat.h"
 #include "region.h"
 
-#define MSR_APIC_BASE   0x1Bu
 #define APIC_BASE_EN    (1ull << 11)
 #define APIC_BASE_EXTD  (1ull << 10)
-#define MSR_GS_BASE     0xC0000101u
 #define CPUID1_X2APIC   (1u << 21)
 
 /* Local APIC registers (xAPIC offsets; x2APIC MSR = 0x800 + offset / 16). */
@@ -195,19 +193,13 @@ void smp_poll(void)
 	irq_restore(f);
 }
 
-static bool irqs_on(void)
-{
-	uint64_t f;
-	__asm__ volatile("pushfq; popq %0" : "=r"(f));
-	return (f & (1u << 9)) != 0;
-}
 
 /* Waits for every acknowledgement. With interrupts on, the initiator halts after a short
  * spin and the last CPU to acknowledge wakes it: under TCG a spinning vCPU takes a host
  * core from the CPUs it waits for. */
 static void wait_acks(void)
 {
-	bool can_sleep = irqs_on();
+	bool can_sleep = irq_enabled();
 	for (unsigned spins = 0; __atomic_load_n(&sd.pending, __ATOMIC_ACQUIRE); spins++) {
 		__asm__ volatile("pause" ::: "memory");
 		if (!can_sleep || spins < 4)

@@ -9,11 +9,6 @@
 #include "kmem.h"
 #include "kprintf.h"
 
-#define MSR_STAR           0xC0000081u
-#define MSR_LSTAR          0xC0000082u
-#define MSR_FMASK          0xC0000084u
-#define MSR_GS_BASE        0xC0000101u
-#define MSR_KERNEL_GS_BASE 0xC0000102u
 /* IF, TF, DF and AC cleared on SYSCALL: no interrupts, no single step, and AC clear so
  * that SMAP holds in the kernel until a copy from the user says stac. */
 #define FMASK_BITS ((1u << 9) | (1u << 8) | (1u << 10) | (1u << 18))
