@@ -603,8 +603,13 @@ void smp_init(const boot_info *bi, pg_space *s)
 		}
 		ncpus++;
 		if (!start_ap(c, 1000000)) {
-			kprintf("smp: cpu=%u apic=%u timeout state=%u: left out\n", c->index, id,
-				c->state);
+			/* Parked by INIT (wait-for-SIPI), so a CPU that was only slow cannot run
+			 * on later, join the shootdowns or walk a trampoline that is gone. */
+			uint32_t st = c->state;
+			lapic_icr(c->apic_id, ICR_INIT | ICR_ASSERT);
+			delay_us(10000);
+			__atomic_fetch_and(&online_mask, ~(1ull << c->index), __ATOMIC_SEQ_CST);
+			kprintf("smp: cpu=%u apic=%u timeout state=%u: left out\n", c->index, id, st);
 			continue;
 		}
 		nonline++;
