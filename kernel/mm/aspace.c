@@ -23,6 +23,7 @@ static aspace_info info;
 static aspace *current;
 static uint16_t next_pcid = 1;
 static bool stale[PCIDS]; /* entries tagged with this PCID may still be in the TLB */
+static bool live[PCIDS];  /* held by an address space that exists */
 
 void aspace_init(void)
 {
@@ -128,7 +129,17 @@ pg_err aspace_create(aspace *a)
 		return PG_ERR_NO_FRAMES;
 	}
 	if (info.pcide) {
+		/* Round robin over 1..4095, skipping PCIDs a live space holds: two spaces on one
+		 * PCID would mix their entries across no-flush switches. */
+		unsigned tries = 0;
+		while (live[next_pcid] && ++tries < PCIDS - 1)
+			next_pcid = next_pcid == PCIDS - 1 ? 1 : next_pcid + 1;
+		if (live[next_pcid]) {
+			aspace_destroy(a, NULL, NULL);
+			return PG_ERR_NO_FRAMES; /* 4095 spaces alive: no PCID left */
+		}
 		a->pcid = next_pcid;
+		live[a->pcid] = true;
 		next_pcid = next_pcid == PCIDS - 1 ? 1 : next_pcid + 1;
 	}
 	info.created++;
@@ -216,8 +227,10 @@ void aspace_destroy(aspace *a, uint64_t *user_frames, uint64_t *table_frames)
 		*a->shared[i] = 0; /* the kernel's tables are not a's to free */
 	a->nshared = 0;
 	pg_space_destroy(&a->s);
-	if (info.pcide)
+	if (info.pcide && a->pcid) {
 		stale[a->pcid] = true;
+		live[a->pcid] = false;
+	}
 	info.destroyed++;
 	a->user_pages = 0;
 	if (user_frames)
