@@ -168,9 +168,15 @@ pg_err kmem_unmap_free(uint64_t va)
 {
 	pg_paddr f;
 	pg_size size;
+	pg_mapping m;
 	kmem_lock();
-	pg_err e = pg_unmap(&kspace, pg_va(va), &f, &size);
-	if (e == PG_OK && size == PG_4K)
+	/* 4 KiB pages only (the allocator's frames): a huge leaf is refused, unchanged. */
+	pg_err e = pg_translate_fast(&kspace, pg_va(va), &m);
+	if (e == PG_OK && m.size != PG_4K)
+		e = PG_ERR_HUGE_PAGE;
+	if (e == PG_OK)
+		e = pg_unmap(&kspace, pg_va(va), &f, &size);
+	if (e == PG_OK)
 		defer_free(f.pa);
 	kmem_unlock();
 	return e;

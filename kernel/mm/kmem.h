@@ -56,7 +56,7 @@ void kmem_unlock(void);
 
 /* pg_* on kspace (4 KiB pages) and the allocator, each under kmem_lock; safe from any CPU.
  * kmem_unmap returns the frame once no CPU can reach it any more; kmem_unmap_free gives it
- * back to the allocator at that point. */
+ * back to the allocator at that point, and refuses a huge page (PG_ERR_HUGE_PAGE). */
 pg_err kmem_map(uint64_t va, uint64_t pa, unsigned flags);
 pg_err kmem_unmap(uint64_t va, uint64_t *pa);
 pg_err kmem_unmap_free(uint64_t va);
