@@ -710,6 +710,7 @@ TEST(contract_space_setup_arguments)
 	uint64_t off = sim_offset(&ram), top = SIM_BASE;
 	pg_space s;
 	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 31, 4), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(0), NULL, off, true, true, 31, 4), PG_ERR_BAD_ARG);
 	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 53, 4), PG_ERR_BAD_ARG);
 	CHECK_ERR(pg_space_attach(&s, pg_pa(0), NULL, off, true, true, 32, 4), PG_OK);
 	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 52, 4), PG_OK);
@@ -797,4 +798,63 @@ TEST(contract_normalize_drops_empty_first_entry)
 	CHECK_EQ(st[0].length, 0x1000);
 	CHECK_EQ(st[0].kind, MEM_USABLE);
 	CHECK_EQ(st[0].reserved, 0);
+}
+
+/* The walk cache is keyed by the whole 2 MiB region: a page at half or twice the cached
+ * region's address (what a key one bit off would confuse with it) gets its own tables,
+ * and the cached table gains nothing. */
+TEST(contract_walk_cache_key_is_the_2m_region)
+{
+	cx c;
+	cx_up(&c);
+	uint64_t half = (LOW >> 22) << 21, twice = (LOW >> 21) << 22; /* 36 and 144 GiB */
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t other = (k ? twice : half) + 0x5000;
+		/* the second map finds every table and fills the cache with LOW's table */
+		CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x2000 * k), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+		CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x2000 * k + 0x1000), pg_pa(F2M), PG_4K, 0, NULL),
+			  PG_OK);
+		CHECK_ERR(pg_map(&c.s, pg_va(other), pg_pa(F2M + 0x5000), PG_4K, 0, NULL), PG_OK);
+		CHECK(mapped_to(&c.s, other, F2M + 0x5000));
+		CHECK(unmapped(&c.s, LOW + 0x5000));
+		CHECK_EQ(raw(&c, LOW + 0x5000, 1), 0);
+	}
+	cx_down(&c, 0);
+}
+
+/* XD in a table entry (allowed there: it narrows every page below) is not part of the
+ * present count: unmapping the last page of that table still gives the table back. */
+TEST(contract_xd_in_a_table_entry_is_not_a_count)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(0x1000), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x1000), pg_pa(0x2000), PG_4K, 0, NULL), PG_OK);
+	*raw_ptr(&c, LOW, 2) |= E_XD;
+	CHECK_ERR(pg_unmap(&c.s, pg_va(LOW), NULL, NULL), PG_OK);
+	CHECK_EQ(sim_outstanding(&c.ram), 4);
+	CHECK(raw(&c, LOW, 2) & E_XD);
+	CHECK_ERR(pg_unmap(&c.s, pg_va(LOW + 0x1000), NULL, NULL), PG_OK);
+	CHECK_EQ(sim_outstanding(&c.ram), 1);
+	CHECK_EQ(raw(&c, LOW, 4), 0);
+	cx_down(&c, 0);
+}
+
+/* Destroying a handle whose source cannot take frames back (no free), or that has no
+ * source at all, gives nothing back and leaves the tables to the other handle. */
+TEST(contract_destroy_without_free_keeps_the_tables)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(0x1000), PG_4K, 0, NULL), PG_OK);
+	pg_space none;
+	CHECK_ERR(pg_space_attach(&none, pg_pa(root(&c.s)), NULL, sim_offset(&c.ram), true, true,
+				  52, 4), PG_OK);
+	pg_space_destroy(&c.b);
+	pg_space_destroy(&none);
+	CHECK_EQ(c.b.levels, 0);
+	CHECK_EQ(none.levels, 0);
+	CHECK_EQ(sim_outstanding(&c.ram), 4);
+	CHECK(mapped_to(&c.s, LOW, 0x1000));
+	cx_down(&c, 0);
 }
