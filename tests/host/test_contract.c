@@ -597,6 +597,11 @@ TEST(contract_walk_narrows_rights_from_upper_levels)
 	CHECK_EQ(t.flags, PG_W | PG_X);
 	CHECK_ERR(pg_translate(&c.s, pg_va(LOW + GIB), &t), PG_OK);
 	CHECK_EQ(t.flags, PG_U | PG_X);
+	pg_mapping m;
+	CHECK_ERR(pg_translate_fast(&c.s, pg_va(LOW), &m), PG_OK);
+	CHECK_EQ(m.flags, PG_W | PG_X);
+	CHECK_ERR(pg_translate_fast(&c.s, pg_va(LOW + GIB), &m), PG_OK);
+	CHECK_EQ(m.flags, PG_U | PG_X);
 	cx_down(&c, 0);
 }
 
@@ -856,5 +861,60 @@ TEST(contract_destroy_without_free_keeps_the_tables)
 	CHECK_EQ(none.levels, 0);
 	CHECK_EQ(sim_outstanding(&c.ram), 4);
 	CHECK(mapped_to(&c.s, LOW, 0x1000));
+	cx_down(&c, 0);
+}
+
+/* pg_translate_fast reads the memory type of huge leaves from PWT, PCD and the PAT bit
+ * at bit 12, and nothing else: the software-available bits 9-11 (which protect keeps)
+ * change no flag. 2 MiB and 1 GiB leaves, write-combining and write-back. */
+TEST(contract_translate_fast_huge_leaf_memory_type)
+{
+	cx c;
+	cx_up(&c);
+	const uint64_t soft = 7ull << 9;
+	const uint64_t va2m = LOW, vawb = LOW + 2 * MIB, va1g = LOW + GIB;
+	CHECK_ERR(pg_map(&c.s, pg_va(va2m), pg_pa(F2M), PG_2M, PG_W | PG_CACHE_WC, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c.s, pg_va(vawb), pg_pa(F2M), PG_2M, PG_W | PG_CACHE_WB, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c.s, pg_va(va1g), pg_pa(F1G), PG_1G, PG_U | PG_CACHE_WC, NULL), PG_OK);
+	pg_mapping m;
+	CHECK_ERR(pg_translate_fast(&c.s, pg_va(va2m + 0x3000), &m), PG_OK);
+	CHECK_EQ(m.flags, PG_W | PG_CACHE_WC);
+	CHECK_EQ(m.phys.pa, F2M + 0x3000);
+	CHECK_EQ(m.size, PG_2M);
+	*raw_ptr(&c, vawb, 2) |= soft;
+	*raw_ptr(&c, va1g, 3) |= soft;
+	CHECK_ERR(pg_translate_fast(&c.s, pg_va(vawb), &m), PG_OK);
+	CHECK_EQ(m.flags, PG_W | PG_CACHE_WB);
+	CHECK_ERR(pg_translate_fast(&c.s, pg_va(va1g + 0x5000), &m), PG_OK);
+	CHECK_EQ(m.flags, PG_U | PG_CACHE_WC);
+	CHECK_EQ(m.size, PG_1G);
+	pg_translation t;
+	CHECK_ERR(pg_translate(&c.s, pg_va(vawb), &t), PG_OK);
+	CHECK_EQ(t.flags, PG_W | PG_CACHE_WB);
+	CHECK_ERR(pg_translate(&c.s, pg_va(va1g), &t), PG_OK);
+	CHECK_EQ(t.flags, PG_U | PG_CACHE_WC);
+	cx_down(&c, 0);
+}
+
+/* A zeroed handle, and one destroyed, has no tables: both translations say BAD_ARG and
+ * write nothing. */
+TEST(contract_translate_an_empty_handle_is_bad_arg)
+{
+	cx c;
+	cx_up(&c);
+	pg_space zero;
+	memset(&zero, 0, sizeof(zero));
+	pg_space_destroy(&c.b);
+	const pg_space *empty[2] = { &zero, &c.b };
+	for (unsigned i = 0; i < 2; i++) {
+		pg_mapping m = { pg_pa(7), PG_1G, 99 };
+		pg_translation t;
+		t.levels = 77;
+		CHECK_ERR(pg_translate_fast(empty[i], pg_va(LOW), &m), PG_ERR_BAD_ARG);
+		CHECK_EQ(m.phys.pa, 7);
+		CHECK_EQ(m.flags, 99);
+		CHECK_ERR(pg_translate(empty[i], pg_va(LOW), &t), PG_ERR_BAD_ARG);
+		CHECK_EQ(t.levels, 77);
+	}
 	cx_down(&c, 0);
 }
