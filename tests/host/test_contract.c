@@ -918,3 +918,27 @@ TEST(contract_translate_an_empty_handle_is_bad_arg)
 	}
 	cx_down(&c, 0);
 }
+
+/* A pg_map that walks to an existing page table fills the walk cache with it (so that
+ * mapping page after page skips the walk), the 512th page of the table included; so
+ * does a pg_unmap that leaves its table non-empty. The cache is private; this test
+ * reads it to see that the fast paths are entered at all. */
+TEST(contract_map_fills_the_walk_cache)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map_range(&c.s, pg_va(LOW), pg_pa(F2M), 511 * 0x1000ull, 0, PG_4K), PG_OK);
+	c.s.walk_key = 0;
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x1ff000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_EQ(raw(&c, LOW, 2) >> 52 & 0x3ff, 512);
+	CHECK_EQ(c.s.walk_key, (LOW >> 21) + 1);
+	CHECK(c.s.walk_table == pg_table(&c.s, pg_pa(raw(&c, LOW, 2) & E_ADDR)));
+	CHECK(c.s.walk_l2e == raw_ptr(&c, LOW, 2));
+	/* so does a pg_unmap that walks and leaves the table non-empty */
+	c.s.walk_key = 0;
+	CHECK_ERR(pg_unmap(&c.s, pg_va(LOW + 0x3000), NULL, NULL), PG_OK);
+	CHECK_EQ(raw(&c, LOW, 2) >> 52 & 0x3ff, 511);
+	CHECK_EQ(c.s.walk_key, (LOW >> 21) + 1);
+	CHECK(c.s.walk_l2e == raw_ptr(&c, LOW, 2));
+	cx_down(&c, 0);
+}
