@@ -296,9 +296,22 @@ TEST(contract_walk_cache_keeps_every_argument_check)
 	cx_up_with(&c, true, 39);
 	uint64_t va = LOW + 0x10000;
 	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	/* the first map built the tables; this one walks to them and warms the cache */
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x1000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_EQ(c.s.walk_key, (LOW >> 21) + 1);
 	CHECK_ERR(pg_map(&c.s, pg_va(va), pg_pa(F2M), PG_4K, 1u << 7, NULL), PG_ERR_BAD_ARG);
 	CHECK_ERR(pg_map(&c.s, pg_va(va), pg_pa(F2M + 8), PG_4K, 0, NULL), PG_ERR_NOT_ALIGNED);
 	CHECK_ERR(pg_map(&c.s, pg_va(va + 8), pg_pa(F2M), PG_4K, 0, NULL), PG_ERR_NOT_ALIGNED);
+	CHECK_ERR(pg_map(&c.s, pg_va(va), pg_pa(F2M + 1), PG_4K, 0, NULL), PG_ERR_NOT_ALIGNED);
+	CHECK_ERR(pg_map(&c.s, pg_va(va + 1), pg_pa(F2M), PG_4K, 0, NULL), PG_ERR_NOT_ALIGNED);
+	/* and so does the walk, cold, down to an address one byte off */
+	for (unsigned z = PG_4K; z <= PG_1G; z++) {
+		CHECK_ERR(pg_map(&c.s, pg_va(LOW + GIB), pg_pa(F1G + 1), (pg_size)z, 0, NULL),
+			  PG_ERR_NOT_ALIGNED);
+		CHECK_ERR(pg_map(&c.s, pg_va(LOW + GIB + 1), pg_pa(F1G), (pg_size)z, 0, NULL),
+			  PG_ERR_NOT_ALIGNED);
+	}
+	CHECK(unmapped(&c.s, LOW + GIB));
 	CHECK_ERR(pg_map(&c.s, pg_va(va), pg_pa(1ull << 39), PG_4K, 0, NULL), PG_ERR_BAD_FRAME);
 	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F2M), PG_2M, 0, NULL), PG_ERR_ALREADY_MAPPED);
 	CHECK_ERR(pg_map(&c.s, pg_va(va), pg_pa(F2M), (pg_size)7, 0, NULL), PG_ERR_BAD_ARG);
