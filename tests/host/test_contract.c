@@ -955,3 +955,23 @@ TEST(contract_map_fills_the_walk_cache)
 	CHECK(c.s.walk_l2e == raw_ptr(&c, LOW, 2));
 	cx_down(&c, 0);
 }
+
+/* map_range's 1 GiB chunk over a PD whose PTs are all empty gives back the PD and every
+ * PT under it, as pg_map does. */
+TEST(contract_map_range_1g_replaces_empty_pd_and_pts)
+{
+	cx c;
+	cx_up(&c);
+	static const uint64_t at[3] = { 0, 4 * MIB, GIB - 0x1000 }; /* PD entries 0, 2, 511 */
+	for (unsigned i = 0; i < 3; i++)
+		CHECK_ERR(pg_map(&c.s, pg_va(LOW + at[i]), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK_ERR(pg_unmap(&c.b, pg_va(LOW + at[i]), NULL, NULL), PG_OK);
+	uint64_t before = sim_outstanding(&c.ram);
+	c.nfl = 0;
+	CHECK_ERR(pg_map_range(&c.s, pg_va(LOW), pg_pa(F1G), GIB, PG_X, PG_1G), PG_OK);
+	flushed_once(&c, LOW, GIB);
+	CHECK_EQ(sim_outstanding(&c.ram), before - 4);
+	CHECK_EQ(raw(&c, LOW, 3), F1G | E_P | E_PS);
+	cx_down(&c, 0);
+}
