@@ -975,3 +975,20 @@ TEST(contract_map_range_1g_replaces_empty_pd_and_pts)
 	CHECK_EQ(raw(&c, LOW, 3), F1G | E_P | E_PS);
 	cx_down(&c, 0);
 }
+
+/* unmap and split refuse a page address one byte off, mapped or not, as NOT_ALIGNED. */
+TEST(contract_unmap_split_one_byte_off_is_not_aligned)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 2 * MIB), pg_pa(F2M), PG_2M, 0, NULL), PG_OK);
+	const uint64_t at[3] = { LOW + 1, LOW + 2 * MIB + 1, LOW + GIB + 1 };
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_ERR(pg_unmap(&c.s, pg_va(at[i]), NULL, NULL), PG_ERR_NOT_ALIGNED);
+		CHECK_ERR(pg_split(&c.s, pg_va(at[i])), PG_ERR_NOT_ALIGNED);
+	}
+	CHECK(mapped_to(&c.s, LOW, F2M));
+	CHECK(mapped_to(&c.s, LOW + 2 * MIB, F2M));
+	cx_down(&c, 0);
+}
