@@ -976,13 +976,17 @@ TEST(contract_map_range_1g_replaces_empty_pd_and_pts)
 	cx_down(&c, 0);
 }
 
-/* unmap and split refuse a page address one byte off, mapped or not, as NOT_ALIGNED. */
+/* unmap and split refuse a page address one byte off, mapped or not, with the walk
+ * cache warm or cold, as NOT_ALIGNED. */
 TEST(contract_unmap_split_one_byte_off_is_not_aligned)
 {
 	cx c;
 	cx_up(&c);
 	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
 	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 2 * MIB), pg_pa(F2M), PG_2M, 0, NULL), PG_OK);
+	/* warm the walk cache with LOW's table: the fast path must refuse too */
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x1000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_EQ(c.s.walk_key, (LOW >> 21) + 1);
 	const uint64_t at[3] = { LOW + 1, LOW + 2 * MIB + 1, LOW + GIB + 1 };
 	for (unsigned i = 0; i < 3; i++) {
 		CHECK_ERR(pg_unmap(&c.s, pg_va(at[i]), NULL, NULL), PG_ERR_NOT_ALIGNED);
