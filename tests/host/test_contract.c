@@ -996,3 +996,22 @@ TEST(contract_unmap_split_one_byte_off_is_not_aligned)
 	CHECK(mapped_to(&c.s, LOW + 2 * MIB, F2M));
 	cx_down(&c, 0);
 }
+
+/* unmap_range and protect check the length first: zero at address 0 (where va +
+ * length - 1 does not wrap below va) is BAD_ARG; one byte is a length, refused as
+ * NOT_ALIGNED, also where its last byte would cross into the hole. */
+TEST(contract_unmap_range_protect_zero_and_one_byte)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_unmap_range(&c.s, pg_va(0), 0, NULL), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_protect(&c.s, pg_va(0), 0, PG_W), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_unmap_range(&c.s, pg_va(LOW), 1, NULL), PG_ERR_NOT_ALIGNED);
+	CHECK_ERR(pg_protect(&c.s, pg_va(LOW), 1, PG_W), PG_ERR_NOT_ALIGNED);
+	CHECK_ERR(pg_unmap_range(&c.s, pg_va(TOP), 0x1001, NULL), PG_ERR_NOT_CANONICAL);
+	CHECK_ERR(pg_protect(&c.s, pg_va(TOP), 0x1001, PG_W), PG_ERR_NOT_CANONICAL);
+	CHECK(mapped_to(&c.s, LOW, F2M));
+	CHECK_EQ(raw(&c, LOW, 1) & E_W, 0);
+	cx_down(&c, 0);
+}
