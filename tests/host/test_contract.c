@@ -1015,3 +1015,24 @@ TEST(contract_unmap_range_protect_zero_and_one_byte)
 	CHECK_EQ(raw(&c, LOW, 1) & E_W, 0);
 	cx_down(&c, 0);
 }
+
+/* Splitting a write-combining 1 GiB leaf gives 2 MiB leaves that keep the memory type:
+ * the PAT bit stays at bit 12 in each of them. */
+TEST(contract_split_1g_keeps_the_pat_bit)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F1G), PG_1G, PG_W | PG_CACHE_WC, NULL), PG_OK);
+	CHECK_ERR(pg_split(&c.s, pg_va(LOW)), PG_OK);
+	for (unsigned i = 0; i < 512; i += 73) {
+		uint64_t e = raw(&c, LOW + i * 2 * MIB, 2);
+		CHECK_EQ(e & E_ADDR & ~0x1fffffull, F1G + i * 2 * MIB);
+		CHECK(e & (1ull << 12));
+		pg_mapping m;
+		CHECK_ERR(pg_translate_fast(&c.s, pg_va(LOW + i * 2 * MIB + 0x1000), &m), PG_OK);
+		CHECK_EQ(m.flags, PG_W | PG_CACHE_WC);
+		CHECK_EQ(m.size, PG_2M);
+		CHECK_EQ(m.phys.pa, F1G + i * 2 * MIB + 0x1000);
+	}
+	cx_down(&c, 0);
+}
