@@ -1036,3 +1036,29 @@ TEST(contract_split_1g_keeps_the_pat_bit)
 	}
 	cx_down(&c, 0);
 }
+
+/* pg_walk refuses what it cannot walk, without calling fn: no handle tables, no fn, a
+ * range that wraps (BAD_ARG); a first or a last byte outside canonical form
+ * (NOT_CANONICAL), on either side of the hole. */
+TEST(contract_walk_argument_errors)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(TOP), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c.s, pg_va(UP), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	unsigned runs = 0;
+	pg_space zero;
+	memset(&zero, 0, sizeof(zero));
+	CHECK_ERR(pg_walk(&zero, pg_va(0), 0, count_runs, &runs), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_walk(NULL, pg_va(0), 0, count_runs, &runs), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_walk(&c.s, pg_va(TOP), 0x1000, NULL, &runs), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_walk(&c.s, pg_va(~0ull - 0xfff), 0x2000, count_runs, &runs), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_walk(&c.s, pg_va(TOP), 0x2000, count_runs, &runs), PG_ERR_NOT_CANONICAL);
+	CHECK_ERR(pg_walk(&c.s, pg_va(UP - 0x1000), 0x2000, count_runs, &runs),
+		  PG_ERR_NOT_CANONICAL);
+	CHECK_EQ(runs, 0);
+	CHECK_ERR(pg_walk(&c.s, pg_va(TOP), 0x1000, count_runs, &runs), PG_OK);
+	CHECK_ERR(pg_walk(&c.s, pg_va(UP), 0x1000, count_runs, &runs), PG_OK);
+	CHECK_EQ(runs, 2);
+	cx_down(&c, 0);
+}
