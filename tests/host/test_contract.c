@@ -1062,3 +1062,11 @@ TEST(contract_walk_argument_errors)
 	CHECK_EQ(runs, 2);
 	cx_down(&c, 0);
 }
+
+/* The region list's changing calls refuse a NULL list. */
+TEST(contract_region_calls_refuse_a_null_list)
+{
+	CHECK_ERR(mem_list_set(NULL, 0x1000, 0x1000, MEM_USABLE), PG_ERR_BAD_ARG);
+	CHECK_ERR(mem_list_add(NULL, 0x1000, 0x1000, MEM_USABLE), PG_ERR_BAD_ARG);
+	CHECK_ERR(mem_list_normalize(NULL), PG_ERR_BAD_ARG);
+}
