@@ -1070,3 +1070,14 @@ TEST(contract_region_calls_refuse_a_null_list)
 	CHECK_ERR(mem_list_add(NULL, 0x1000, 0x1000, MEM_USABLE), PG_ERR_BAD_ARG);
 	CHECK_ERR(mem_list_normalize(NULL), PG_ERR_BAD_ARG);
 }
+
+/* An empty list normalizes to an empty list, even in storage of capacity 0. */
+TEST(contract_normalize_empty_list_in_no_storage)
+{
+	mem_region st[1] = { { 0x1000, 0x1000, MEM_USABLE, 0 } };
+	mem_list l = { st, 0, 0 };
+	CHECK_ERR(mem_list_normalize(&l), PG_OK);
+	CHECK_EQ(l.count, 0);
+	CHECK_EQ(l.capacity, 0);
+	CHECK_EQ(st[0].start, 0x1000);
+}
