@@ -1081,3 +1081,29 @@ TEST(contract_normalize_empty_list_in_no_storage)
 	CHECK_EQ(l.capacity, 0);
 	CHECK_EQ(st[0].start, 0x1000);
 }
+
+/* normalize in storage exactly the size of its result, where a region hidden by a more
+ * restrictive one starting at the same address must be dropped before the build: kept,
+ * it would take the slot that the kernel region's three pieces need. */
+TEST(contract_normalize_drops_a_region_hidden_from_its_first_byte)
+{
+	mem_region st[6] = {
+		{ 0x0000, 0x10000, MEM_KERNEL, 0 },
+		{ 0x2000, 0x1000, MEM_RESERVED, 0 },
+		{ 0x6000, 0x1000, MEM_RESERVED, 0 },
+		{ 0x20000, 0x1000, MEM_RESERVED, 0 },
+		{ 0x20000, 0x1000, MEM_BOOT_RECLAIMABLE, 0 },
+	};
+	mem_list l = { st, 5, 6 };
+	CHECK_ERR(mem_list_normalize(&l), PG_OK);
+	CHECK_EQ(l.count, 6);
+	static const uint64_t starts[6] = { 0, 0x2000, 0x3000, 0x6000, 0x7000, 0x20000 };
+	static const uint32_t kinds[6] = { MEM_KERNEL, MEM_RESERVED, MEM_KERNEL, MEM_RESERVED,
+					   MEM_KERNEL, MEM_RESERVED };
+	for (unsigned i = 0; i < 6; i++) {
+		CHECK_EQ(st[i].start, starts[i]);
+		CHECK_EQ(st[i].kind, kinds[i]);
+	}
+	CHECK_EQ(mem_list_total(&l, MEM_KERNEL), 0x10000 - 0x2000);
+	CHECK_EQ(mem_list_total(&l, MEM_BOOT_RECLAIMABLE), 0);
+}
