@@ -263,7 +263,9 @@ TEST(contract_walk_cache_after_other_handle_reused_the_frames)
 	CHECK_ERR(pg_map(&c.s, pg_va(va0), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
 	CHECK_ERR(pg_map(&c.s, pg_va(va0 + 0x1000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
 	CHECK_ERR(pg_unmap_range(&b2, pg_va(va0), 0x2000, NULL), PG_OK);
+	/* two pages, so that even the level-2 entry's count is the one the cache saw */
 	CHECK_ERR(pg_map(&b2, pg_va(va1), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_map(&b2, pg_va(va1 + 0x1000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
 	CHECK_ERR(pg_map(&c.s, pg_va(va0 + 0x2000), pg_pa(F2M + 0x2000), PG_4K, 0, NULL), PG_OK);
 	CHECK(mapped_to(&c.s, va0 + 0x2000, F2M + 0x2000));
 	CHECK(unmapped(&c.s, va1 + 0x2000));
@@ -1060,6 +1062,12 @@ TEST(contract_walk_argument_errors)
 	CHECK_ERR(pg_walk(&c.s, pg_va(TOP), 0x1000, count_runs, &runs), PG_OK);
 	CHECK_ERR(pg_walk(&c.s, pg_va(UP), 0x1000, count_runs, &runs), PG_OK);
 	CHECK_EQ(runs, 2);
+	pg_range r[2];
+	runs2 got = { r, 0 };
+	CHECK_ERR(pg_walk(&c.s, pg_va(TOP + 0x10), 1, collect2, &got), PG_OK); /* one byte */
+	CHECK_EQ(got.n, 1);
+	CHECK_EQ(r[0].virt.va, TOP + 0x10);
+	CHECK_EQ(r[0].length, 1);
 	cx_down(&c, 0);
 }
 
@@ -1088,22 +1096,39 @@ TEST(contract_normalize_empty_list_in_no_storage)
 TEST(contract_normalize_drops_a_region_hidden_from_its_first_byte)
 {
 	mem_region st[6] = {
-		{ 0x0000, 0x10000, MEM_KERNEL, 0 },
-		{ 0x2000, 0x1000, MEM_RESERVED, 0 },
-		{ 0x6000, 0x1000, MEM_RESERVED, 0 },
-		{ 0x20000, 0x1000, MEM_RESERVED, 0 },
-		{ 0x20000, 0x1000, MEM_BOOT_RECLAIMABLE, 0 },
+		{ 0x10000, 0x10000, MEM_KERNEL, 0 },
+		{ 0x12000, 0x1000, MEM_RESERVED, 0 },
+		{ 0x16000, 0x1000, MEM_RESERVED, 0 },
+		{ 0x1000, 0x1000, MEM_RESERVED, 0 }, /* first in build order */
+		{ 0x1000, 0x1000, MEM_BOOT_RECLAIMABLE, 0 },
 	};
 	mem_list l = { st, 5, 6 };
 	CHECK_ERR(mem_list_normalize(&l), PG_OK);
 	CHECK_EQ(l.count, 6);
-	static const uint64_t starts[6] = { 0, 0x2000, 0x3000, 0x6000, 0x7000, 0x20000 };
-	static const uint32_t kinds[6] = { MEM_KERNEL, MEM_RESERVED, MEM_KERNEL, MEM_RESERVED,
-					   MEM_KERNEL, MEM_RESERVED };
+	static const uint64_t starts[6] = { 0x1000, 0x10000, 0x12000, 0x13000, 0x16000, 0x17000 };
+	static const uint32_t kinds[6] = { MEM_RESERVED, MEM_KERNEL, MEM_RESERVED, MEM_KERNEL,
+					   MEM_RESERVED, MEM_KERNEL };
 	for (unsigned i = 0; i < 6; i++) {
 		CHECK_EQ(st[i].start, starts[i]);
 		CHECK_EQ(st[i].kind, kinds[i]);
 	}
 	CHECK_EQ(mem_list_total(&l, MEM_KERNEL), 0x10000 - 0x2000);
 	CHECK_EQ(mem_list_total(&l, MEM_BOOT_RECLAIMABLE), 0);
+}
+
+/* intersects: a zero length meets nothing, even inside a region; one byte inside a
+ * region, or just before one, meets it. */
+TEST(contract_intersects_zero_and_one_byte)
+{
+	mem_region st[2];
+	mem_list l;
+	mem_list_init(&l, st, 2);
+	CHECK_ERR(mem_list_set(&l, 0x10000, 0x1000, MEM_USABLE), PG_OK);
+	CHECK(!mem_list_intersects(&l, 0x10800, 0));
+	CHECK(!mem_list_intersects(&l, 0x10000, 0));
+	CHECK(mem_list_intersects(&l, 0x10800, 1));
+	CHECK(mem_list_intersects(&l, 0x10fff, 1));
+	CHECK(!mem_list_intersects(&l, 0x11000, 1));
+	CHECK(!mem_list_intersects(&l, 0xffff, 1));
+	CHECK(mem_list_intersects(&l, 0xffff, 2));
 }
