@@ -263,7 +263,9 @@ TEST(contract_walk_cache_after_other_handle_reused_the_frames)
 	CHECK_ERR(pg_map(&c.s, pg_va(va0), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
 	CHECK_ERR(pg_map(&c.s, pg_va(va0 + 0x1000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
 	CHECK_ERR(pg_unmap_range(&b2, pg_va(va0), 0x2000, NULL), PG_OK);
+	/* two pages, so that even the level-2 entry's count is the one the cache saw */
 	CHECK_ERR(pg_map(&b2, pg_va(va1), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_map(&b2, pg_va(va1 + 0x1000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
 	CHECK_ERR(pg_map(&c.s, pg_va(va0 + 0x2000), pg_pa(F2M + 0x2000), PG_4K, 0, NULL), PG_OK);
 	CHECK(mapped_to(&c.s, va0 + 0x2000, F2M + 0x2000));
 	CHECK(unmapped(&c.s, va1 + 0x2000));
@@ -296,9 +298,22 @@ TEST(contract_walk_cache_keeps_every_argument_check)
 	cx_up_with(&c, true, 39);
 	uint64_t va = LOW + 0x10000;
 	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	/* the first map built the tables; this one walks to them and warms the cache */
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x1000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_EQ(c.s.walk_key, (LOW >> 21) + 1);
 	CHECK_ERR(pg_map(&c.s, pg_va(va), pg_pa(F2M), PG_4K, 1u << 7, NULL), PG_ERR_BAD_ARG);
 	CHECK_ERR(pg_map(&c.s, pg_va(va), pg_pa(F2M + 8), PG_4K, 0, NULL), PG_ERR_NOT_ALIGNED);
 	CHECK_ERR(pg_map(&c.s, pg_va(va + 8), pg_pa(F2M), PG_4K, 0, NULL), PG_ERR_NOT_ALIGNED);
+	CHECK_ERR(pg_map(&c.s, pg_va(va), pg_pa(F2M + 1), PG_4K, 0, NULL), PG_ERR_NOT_ALIGNED);
+	CHECK_ERR(pg_map(&c.s, pg_va(va + 1), pg_pa(F2M), PG_4K, 0, NULL), PG_ERR_NOT_ALIGNED);
+	/* and so does the walk, cold, down to an address one byte off */
+	for (unsigned z = PG_4K; z <= PG_1G; z++) {
+		CHECK_ERR(pg_map(&c.s, pg_va(LOW + GIB), pg_pa(F1G + 1), (pg_size)z, 0, NULL),
+			  PG_ERR_NOT_ALIGNED);
+		CHECK_ERR(pg_map(&c.s, pg_va(LOW + GIB + 1), pg_pa(F1G), (pg_size)z, 0, NULL),
+			  PG_ERR_NOT_ALIGNED);
+	}
+	CHECK(unmapped(&c.s, LOW + GIB));
 	CHECK_ERR(pg_map(&c.s, pg_va(va), pg_pa(1ull << 39), PG_4K, 0, NULL), PG_ERR_BAD_FRAME);
 	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F2M), PG_2M, 0, NULL), PG_ERR_ALREADY_MAPPED);
 	CHECK_ERR(pg_map(&c.s, pg_va(va), pg_pa(F2M), (pg_size)7, 0, NULL), PG_ERR_BAD_ARG);
@@ -597,6 +612,11 @@ TEST(contract_walk_narrows_rights_from_upper_levels)
 	CHECK_EQ(t.flags, PG_W | PG_X);
 	CHECK_ERR(pg_translate(&c.s, pg_va(LOW + GIB), &t), PG_OK);
 	CHECK_EQ(t.flags, PG_U | PG_X);
+	pg_mapping m;
+	CHECK_ERR(pg_translate_fast(&c.s, pg_va(LOW), &m), PG_OK);
+	CHECK_EQ(m.flags, PG_W | PG_X);
+	CHECK_ERR(pg_translate_fast(&c.s, pg_va(LOW + GIB), &m), PG_OK);
+	CHECK_EQ(m.flags, PG_U | PG_X);
 	cx_down(&c, 0);
 }
 
@@ -710,6 +730,7 @@ TEST(contract_space_setup_arguments)
 	uint64_t off = sim_offset(&ram), top = SIM_BASE;
 	pg_space s;
 	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 31, 4), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_space_attach(&s, pg_pa(0), NULL, off, true, true, 31, 4), PG_ERR_BAD_ARG);
 	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 53, 4), PG_ERR_BAD_ARG);
 	CHECK_ERR(pg_space_attach(&s, pg_pa(0), NULL, off, true, true, 32, 4), PG_OK);
 	CHECK_ERR(pg_space_attach(&s, pg_pa(top), NULL, off, true, true, 52, 4), PG_OK);
@@ -797,4 +818,317 @@ TEST(contract_normalize_drops_empty_first_entry)
 	CHECK_EQ(st[0].length, 0x1000);
 	CHECK_EQ(st[0].kind, MEM_USABLE);
 	CHECK_EQ(st[0].reserved, 0);
+}
+
+/* The walk cache is keyed by the whole 2 MiB region: a page at half or twice the cached
+ * region's address (what a key one bit off would confuse with it) gets its own tables,
+ * and the cached table gains nothing. */
+TEST(contract_walk_cache_key_is_the_2m_region)
+{
+	cx c;
+	cx_up(&c);
+	uint64_t half = (LOW >> 22) << 21, twice = (LOW >> 21) << 22; /* 36 and 144 GiB */
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t other = (k ? twice : half) + 0x5000;
+		/* the second map finds every table and fills the cache with LOW's table */
+		CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x2000 * k), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+		CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x2000 * k + 0x1000), pg_pa(F2M), PG_4K, 0, NULL),
+			  PG_OK);
+		CHECK_ERR(pg_map(&c.s, pg_va(other), pg_pa(F2M + 0x5000), PG_4K, 0, NULL), PG_OK);
+		CHECK(mapped_to(&c.s, other, F2M + 0x5000));
+		CHECK(unmapped(&c.s, LOW + 0x5000));
+		CHECK_EQ(raw(&c, LOW + 0x5000, 1), 0);
+	}
+	cx_down(&c, 0);
+}
+
+/* XD in a table entry (allowed there: it narrows every page below) is not part of the
+ * present count: unmapping the last page of that table still gives the table back. */
+TEST(contract_xd_in_a_table_entry_is_not_a_count)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(0x1000), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x1000), pg_pa(0x2000), PG_4K, 0, NULL), PG_OK);
+	*raw_ptr(&c, LOW, 2) |= E_XD;
+	CHECK_ERR(pg_unmap(&c.s, pg_va(LOW), NULL, NULL), PG_OK);
+	CHECK_EQ(sim_outstanding(&c.ram), 4);
+	CHECK(raw(&c, LOW, 2) & E_XD);
+	CHECK_ERR(pg_unmap(&c.s, pg_va(LOW + 0x1000), NULL, NULL), PG_OK);
+	CHECK_EQ(sim_outstanding(&c.ram), 1);
+	CHECK_EQ(raw(&c, LOW, 4), 0);
+	cx_down(&c, 0);
+}
+
+/* Destroying a handle whose source cannot take frames back (no free), or that has no
+ * source at all, gives nothing back and leaves the tables to the other handle. */
+TEST(contract_destroy_without_free_keeps_the_tables)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(0x1000), PG_4K, 0, NULL), PG_OK);
+	pg_space none;
+	CHECK_ERR(pg_space_attach(&none, pg_pa(root(&c.s)), NULL, sim_offset(&c.ram), true, true,
+				  52, 4), PG_OK);
+	pg_space_destroy(&c.b);
+	pg_space_destroy(&none);
+	CHECK_EQ(c.b.levels, 0);
+	CHECK_EQ(none.levels, 0);
+	CHECK_EQ(sim_outstanding(&c.ram), 4);
+	CHECK(mapped_to(&c.s, LOW, 0x1000));
+	cx_down(&c, 0);
+}
+
+/* pg_translate_fast reads the memory type of huge leaves from PWT, PCD and the PAT bit
+ * at bit 12, and nothing else: the software-available bits 9-11 (which protect keeps)
+ * change no flag. 2 MiB and 1 GiB leaves, write-combining and write-back. */
+TEST(contract_translate_fast_huge_leaf_memory_type)
+{
+	cx c;
+	cx_up(&c);
+	const uint64_t soft = 7ull << 9;
+	const uint64_t va2m = LOW, vawb = LOW + 2 * MIB, va1g = LOW + GIB;
+	CHECK_ERR(pg_map(&c.s, pg_va(va2m), pg_pa(F2M), PG_2M, PG_W | PG_CACHE_WC, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c.s, pg_va(vawb), pg_pa(F2M), PG_2M, PG_W | PG_CACHE_WB, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c.s, pg_va(va1g), pg_pa(F1G), PG_1G, PG_U | PG_CACHE_WC, NULL), PG_OK);
+	pg_mapping m;
+	CHECK_ERR(pg_translate_fast(&c.s, pg_va(va2m + 0x3000), &m), PG_OK);
+	CHECK_EQ(m.flags, PG_W | PG_CACHE_WC);
+	CHECK_EQ(m.phys.pa, F2M + 0x3000);
+	CHECK_EQ(m.size, PG_2M);
+	*raw_ptr(&c, vawb, 2) |= soft;
+	*raw_ptr(&c, va1g, 3) |= soft;
+	CHECK_ERR(pg_translate_fast(&c.s, pg_va(vawb), &m), PG_OK);
+	CHECK_EQ(m.flags, PG_W | PG_CACHE_WB);
+	CHECK_ERR(pg_translate_fast(&c.s, pg_va(va1g + 0x5000), &m), PG_OK);
+	CHECK_EQ(m.flags, PG_U | PG_CACHE_WC);
+	CHECK_EQ(m.size, PG_1G);
+	pg_translation t;
+	CHECK_ERR(pg_translate(&c.s, pg_va(vawb), &t), PG_OK);
+	CHECK_EQ(t.flags, PG_W | PG_CACHE_WB);
+	CHECK_ERR(pg_translate(&c.s, pg_va(va1g), &t), PG_OK);
+	CHECK_EQ(t.flags, PG_U | PG_CACHE_WC);
+	cx_down(&c, 0);
+}
+
+/* A zeroed handle, and one destroyed, has no tables: both translations say BAD_ARG and
+ * write nothing. */
+TEST(contract_translate_an_empty_handle_is_bad_arg)
+{
+	cx c;
+	cx_up(&c);
+	pg_space zero;
+	memset(&zero, 0, sizeof(zero));
+	pg_space_destroy(&c.b);
+	const pg_space *empty[2] = { &zero, &c.b };
+	for (unsigned i = 0; i < 2; i++) {
+		pg_mapping m = { pg_pa(7), PG_1G, 99 };
+		pg_translation t;
+		t.levels = 77;
+		CHECK_ERR(pg_translate_fast(empty[i], pg_va(LOW), &m), PG_ERR_BAD_ARG);
+		CHECK_EQ(m.phys.pa, 7);
+		CHECK_EQ(m.flags, 99);
+		CHECK_ERR(pg_translate(empty[i], pg_va(LOW), &t), PG_ERR_BAD_ARG);
+		CHECK_EQ(t.levels, 77);
+	}
+	cx_down(&c, 0);
+}
+
+/* A pg_map that walks to an existing page table fills the walk cache with it (so that
+ * mapping page after page skips the walk), the 512th page of the table included; so
+ * does a pg_unmap that leaves its table non-empty. The cache is private; this test
+ * reads it to see that the fast paths are entered at all. */
+TEST(contract_map_fills_the_walk_cache)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map_range(&c.s, pg_va(LOW), pg_pa(F2M), 511 * 0x1000ull, 0, PG_4K), PG_OK);
+	c.s.walk_key = 0;
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x1ff000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_EQ(raw(&c, LOW, 2) >> 52 & 0x3ff, 512);
+	CHECK_EQ(c.s.walk_key, (LOW >> 21) + 1);
+	CHECK(c.s.walk_table == pg_table(&c.s, pg_pa(raw(&c, LOW, 2) & E_ADDR)));
+	CHECK(c.s.walk_l2e == raw_ptr(&c, LOW, 2));
+	/* so does a pg_unmap that walks and leaves the table non-empty */
+	c.s.walk_key = 0;
+	CHECK_ERR(pg_unmap(&c.s, pg_va(LOW + 0x3000), NULL, NULL), PG_OK);
+	CHECK_EQ(raw(&c, LOW, 2) >> 52 & 0x3ff, 511);
+	CHECK_EQ(c.s.walk_key, (LOW >> 21) + 1);
+	CHECK(c.s.walk_l2e == raw_ptr(&c, LOW, 2));
+	cx_down(&c, 0);
+}
+
+/* map_range's 1 GiB chunk over a PD whose PTs are all empty gives back the PD and every
+ * PT under it, as pg_map does. */
+TEST(contract_map_range_1g_replaces_empty_pd_and_pts)
+{
+	cx c;
+	cx_up(&c);
+	static const uint64_t at[3] = { 0, 4 * MIB, GIB - 0x1000 }; /* PD entries 0, 2, 511 */
+	for (unsigned i = 0; i < 3; i++)
+		CHECK_ERR(pg_map(&c.s, pg_va(LOW + at[i]), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	for (unsigned i = 0; i < 3; i++)
+		CHECK_ERR(pg_unmap(&c.b, pg_va(LOW + at[i]), NULL, NULL), PG_OK);
+	uint64_t before = sim_outstanding(&c.ram);
+	c.nfl = 0;
+	CHECK_ERR(pg_map_range(&c.s, pg_va(LOW), pg_pa(F1G), GIB, PG_X, PG_1G), PG_OK);
+	flushed_once(&c, LOW, GIB);
+	CHECK_EQ(sim_outstanding(&c.ram), before - 4);
+	CHECK_EQ(raw(&c, LOW, 3), F1G | E_P | E_PS);
+	cx_down(&c, 0);
+}
+
+/* unmap and split refuse a page address one byte off, mapped or not, with the walk
+ * cache warm or cold, as NOT_ALIGNED. */
+TEST(contract_unmap_split_one_byte_off_is_not_aligned)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 2 * MIB), pg_pa(F2M), PG_2M, 0, NULL), PG_OK);
+	/* warm the walk cache with LOW's table: the fast path must refuse too */
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x1000), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_EQ(c.s.walk_key, (LOW >> 21) + 1);
+	const uint64_t at[3] = { LOW + 1, LOW + 2 * MIB + 1, LOW + GIB + 1 };
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_ERR(pg_unmap(&c.s, pg_va(at[i]), NULL, NULL), PG_ERR_NOT_ALIGNED);
+		CHECK_ERR(pg_split(&c.s, pg_va(at[i])), PG_ERR_NOT_ALIGNED);
+	}
+	CHECK(mapped_to(&c.s, LOW, F2M));
+	CHECK(mapped_to(&c.s, LOW + 2 * MIB, F2M));
+	cx_down(&c, 0);
+}
+
+/* unmap_range and protect check the length first: zero at address 0 (where va +
+ * length - 1 does not wrap below va) is BAD_ARG; one byte is a length, refused as
+ * NOT_ALIGNED, also where its last byte would cross into the hole. */
+TEST(contract_unmap_range_protect_zero_and_one_byte)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_unmap_range(&c.s, pg_va(0), 0, NULL), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_protect(&c.s, pg_va(0), 0, PG_W), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_unmap_range(&c.s, pg_va(LOW), 1, NULL), PG_ERR_NOT_ALIGNED);
+	CHECK_ERR(pg_protect(&c.s, pg_va(LOW), 1, PG_W), PG_ERR_NOT_ALIGNED);
+	CHECK_ERR(pg_unmap_range(&c.s, pg_va(TOP), 0x1001, NULL), PG_ERR_NOT_CANONICAL);
+	CHECK_ERR(pg_protect(&c.s, pg_va(TOP), 0x1001, PG_W), PG_ERR_NOT_CANONICAL);
+	CHECK(mapped_to(&c.s, LOW, F2M));
+	CHECK_EQ(raw(&c, LOW, 1) & E_W, 0);
+	cx_down(&c, 0);
+}
+
+/* Splitting a write-combining 1 GiB leaf gives 2 MiB leaves that keep the memory type:
+ * the PAT bit stays at bit 12 in each of them. */
+TEST(contract_split_1g_keeps_the_pat_bit)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(F1G), PG_1G, PG_W | PG_CACHE_WC, NULL), PG_OK);
+	CHECK_ERR(pg_split(&c.s, pg_va(LOW)), PG_OK);
+	for (unsigned i = 0; i < 512; i += 73) {
+		uint64_t e = raw(&c, LOW + i * 2 * MIB, 2);
+		CHECK_EQ(e & E_ADDR & ~0x1fffffull, F1G + i * 2 * MIB);
+		CHECK(e & (1ull << 12));
+		pg_mapping m;
+		CHECK_ERR(pg_translate_fast(&c.s, pg_va(LOW + i * 2 * MIB + 0x1000), &m), PG_OK);
+		CHECK_EQ(m.flags, PG_W | PG_CACHE_WC);
+		CHECK_EQ(m.size, PG_2M);
+		CHECK_EQ(m.phys.pa, F1G + i * 2 * MIB + 0x1000);
+	}
+	cx_down(&c, 0);
+}
+
+/* pg_walk refuses what it cannot walk, without calling fn: no handle tables, no fn, a
+ * range that wraps (BAD_ARG); a first or a last byte outside canonical form
+ * (NOT_CANONICAL), on either side of the hole. */
+TEST(contract_walk_argument_errors)
+{
+	cx c;
+	cx_up(&c);
+	CHECK_ERR(pg_map(&c.s, pg_va(TOP), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	CHECK_ERR(pg_map(&c.s, pg_va(UP), pg_pa(F2M), PG_4K, 0, NULL), PG_OK);
+	unsigned runs = 0;
+	pg_space zero;
+	memset(&zero, 0, sizeof(zero));
+	CHECK_ERR(pg_walk(&zero, pg_va(0), 0, count_runs, &runs), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_walk(NULL, pg_va(0), 0, count_runs, &runs), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_walk(&c.s, pg_va(TOP), 0x1000, NULL, &runs), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_walk(&c.s, pg_va(~0ull - 0xfff), 0x2000, count_runs, &runs), PG_ERR_BAD_ARG);
+	CHECK_ERR(pg_walk(&c.s, pg_va(TOP), 0x2000, count_runs, &runs), PG_ERR_NOT_CANONICAL);
+	CHECK_ERR(pg_walk(&c.s, pg_va(UP - 0x1000), 0x2000, count_runs, &runs),
+		  PG_ERR_NOT_CANONICAL);
+	CHECK_EQ(runs, 0);
+	CHECK_ERR(pg_walk(&c.s, pg_va(TOP), 0x1000, count_runs, &runs), PG_OK);
+	CHECK_ERR(pg_walk(&c.s, pg_va(UP), 0x1000, count_runs, &runs), PG_OK);
+	CHECK_EQ(runs, 2);
+	pg_range r[2];
+	runs2 got = { r, 0 };
+	CHECK_ERR(pg_walk(&c.s, pg_va(TOP + 0x10), 1, collect2, &got), PG_OK); /* one byte */
+	CHECK_EQ(got.n, 1);
+	CHECK_EQ(r[0].virt.va, TOP + 0x10);
+	CHECK_EQ(r[0].length, 1);
+	cx_down(&c, 0);
+}
+
+/* The region list's changing calls refuse a NULL list. */
+TEST(contract_region_calls_refuse_a_null_list)
+{
+	CHECK_ERR(mem_list_set(NULL, 0x1000, 0x1000, MEM_USABLE), PG_ERR_BAD_ARG);
+	CHECK_ERR(mem_list_add(NULL, 0x1000, 0x1000, MEM_USABLE), PG_ERR_BAD_ARG);
+	CHECK_ERR(mem_list_normalize(NULL), PG_ERR_BAD_ARG);
+}
+
+/* An empty list normalizes to an empty list, even in storage of capacity 0. */
+TEST(contract_normalize_empty_list_in_no_storage)
+{
+	mem_region st[1] = { { 0x1000, 0x1000, MEM_USABLE, 0 } };
+	mem_list l = { st, 0, 0 };
+	CHECK_ERR(mem_list_normalize(&l), PG_OK);
+	CHECK_EQ(l.count, 0);
+	CHECK_EQ(l.capacity, 0);
+	CHECK_EQ(st[0].start, 0x1000);
+}
+
+/* normalize in storage exactly the size of its result, where a region hidden by a more
+ * restrictive one starting at the same address must be dropped before the build: kept,
+ * it would take the slot that the kernel region's three pieces need. */
+TEST(contract_normalize_drops_a_region_hidden_from_its_first_byte)
+{
+	mem_region st[6] = {
+		{ 0x10000, 0x10000, MEM_KERNEL, 0 },
+		{ 0x12000, 0x1000, MEM_RESERVED, 0 },
+		{ 0x16000, 0x1000, MEM_RESERVED, 0 },
+		{ 0x1000, 0x1000, MEM_RESERVED, 0 }, /* first in build order */
+		{ 0x1000, 0x1000, MEM_BOOT_RECLAIMABLE, 0 },
+	};
+	mem_list l = { st, 5, 6 };
+	CHECK_ERR(mem_list_normalize(&l), PG_OK);
+	CHECK_EQ(l.count, 6);
+	static const uint64_t starts[6] = { 0x1000, 0x10000, 0x12000, 0x13000, 0x16000, 0x17000 };
+	static const uint32_t kinds[6] = { MEM_RESERVED, MEM_KERNEL, MEM_RESERVED, MEM_KERNEL,
+					   MEM_RESERVED, MEM_KERNEL };
+	for (unsigned i = 0; i < 6; i++) {
+		CHECK_EQ(st[i].start, starts[i]);
+		CHECK_EQ(st[i].kind, kinds[i]);
+	}
+	CHECK_EQ(mem_list_total(&l, MEM_KERNEL), 0x10000 - 0x2000);
+	CHECK_EQ(mem_list_total(&l, MEM_BOOT_RECLAIMABLE), 0);
+}
+
+/* intersects: a zero length meets nothing, even inside a region; one byte inside a
+ * region, or just before one, meets it. */
+TEST(contract_intersects_zero_and_one_byte)
+{
+	mem_region st[2];
+	mem_list l;
+	mem_list_init(&l, st, 2);
+	CHECK_ERR(mem_list_set(&l, 0x10000, 0x1000, MEM_USABLE), PG_OK);
+	CHECK(!mem_list_intersects(&l, 0x10800, 0));
+	CHECK(!mem_list_intersects(&l, 0x10000, 0));
+	CHECK(mem_list_intersects(&l, 0x10800, 1));
+	CHECK(mem_list_intersects(&l, 0x10fff, 1));
+	CHECK(!mem_list_intersects(&l, 0x11000, 1));
+	CHECK(!mem_list_intersects(&l, 0xffff, 1));
+	CHECK(mem_list_intersects(&l, 0xffff, 2));
 }

@@ -167,6 +167,7 @@ TEST(contract_frame_sub_page_and_unaligned_regions)
 	fr_add(&f, 0x400000, 0, MEM_USABLE);              /* empty */
 	fr_add(&f, 0x401800, 0x100, MEM_USABLE);          /* inside one page */
 	fr_add(&f, 0x402010, 0x1000 - 0x20, MEM_USABLE);  /* rounds to nothing */
+	fr_add(&f, 0x404000, 0x801, MEM_USABLE);          /* aligned, odd end: nothing */
 	fr_add(&f, 0x600001, 0x3000, MEM_USABLE);         /* [0x601000, 0x603000) */
 	fr_add(&f, 0x800000, 0x3800, MEM_USABLE);         /* [0x800000, 0x803000) */
 	CHECK_ERR(fr_init(&f), PG_OK);
@@ -240,5 +241,27 @@ TEST(contract_frame_regions_far_apart)
 	CHECK_ERR(frame_free_2m(&f.fa, b1), PG_ERR_DOUBLE_FREE);
 	uint64_t total = f.fa.total_frames;
 	CHECK_EQ(drain_and_refill(&f), total);
+	fr_down(&f);
+}
+
+/* With FRAME_MAX_REGIONS regions, the first used up by the metadata, the others move
+ * down without reading past the last one (UBSan checks the index). 256 one-page
+ * regions touch 256 blocks: 256 * 72 bytes of records fill 5 pages exactly. */
+TEST(contract_frame_metadata_uses_up_the_first_of_max_regions)
+{
+	static mem_region st[FRAME_MAX_REGIONS];
+	fr f;
+	fr_up(&f, 0x200000, 4 * MIB);
+	mem_list_init(&f.list, st, FRAME_MAX_REGIONS);
+	st[0] = (mem_region){ 0x200000, 5 * K4, MEM_USABLE, 0 };
+	for (unsigned i = 1; i < FRAME_MAX_REGIONS; i++)
+		st[i] = (mem_region){ 0x400000 + i * 2 * K4, K4, MEM_USABLE, 0 };
+	f.list.count = FRAME_MAX_REGIONS;
+	CHECK_ERR(fr_init(&f), PG_OK);
+	CHECK_EQ(f.fa.meta_bytes, 5 * K4);
+	CHECK_EQ(f.fa.region_count, FRAME_MAX_REGIONS - 1);
+	CHECK_EQ(f.fa.regions[0].base, 0x400000 + 2 * K4);
+	CHECK_EQ(f.fa.regions[FRAME_MAX_REGIONS - 2].base, 0x400000 + 255 * 2 * K4);
+	CHECK_EQ(f.fa.total_frames, FRAME_MAX_REGIONS - 1);
 	fr_down(&f);
 }
