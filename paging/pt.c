@@ -398,7 +398,8 @@ void pg_count_tables(const pg_space *s, uint64_t counts[5])
 {
 	for (unsigned i = 0; i < 5; i++)
 		counts[i] = 0;
-	count_tables(s, s->root.pa, s->levels, counts);
+	if (s && s->levels) /* a destroyed or zeroed handle has no tables */
+		count_tables(s, s->root.pa, s->levels, counts);
 }
 
 /* ------------------------------------------------------------------ translate */

@@ -1132,3 +1132,23 @@ TEST(contract_intersects_zero_and_one_byte)
 	CHECK(!mem_list_intersects(&l, 0xffff, 1));
 	CHECK(mem_list_intersects(&l, 0xffff, 2));
 }
+
+/* pg_count_tables on a destroyed or zeroed handle counts nothing (it used to index
+ * counts[levels - 1] with levels 0). */
+TEST(contract_count_tables_of_an_empty_handle)
+{
+	pg_space z;
+	uint64_t counts[5] = { 7, 7, 7, 7, 7 };
+	memset(&z, 0, sizeof z);
+	pg_count_tables(&z, counts);
+	for (unsigned i = 0; i < 5; i++)
+		CHECK_EQ(counts[i], 0);
+	cx c;
+	cx_up(&c);
+	pg_space_destroy(&c.s);
+	counts[0] = 7;
+	pg_count_tables(&c.s, counts);
+	CHECK_EQ(counts[0], 0);
+	CHECK_EQ(sim_outstanding(&c.ram), 0);
+	sim_destroy(&c.ram);
+}

@@ -12,8 +12,8 @@
 #define M2 0x200000ull
 #define MIB 0x100000ull
 
-/* Host memory standing for physical [base, base + size); filled with 0xA5 so that
- * metadata the allocator forgets to initialize shows. */
+/* Host memory standing for physical [base, base + size): anonymous and zero-filled
+ * (MAP_NORESERVE, so only the pages the allocator touches cost memory). */
 typedef struct {
 	uint8_t *mem;
 	uint64_t base, size;
