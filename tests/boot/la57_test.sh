@@ -140,19 +140,8 @@ boot() {
 }
 
 mkdir -p "$out"
-for f in "$build/kernel.efi" "$build/test/la57on.efi"; do
-	if [ ! -f "$f" ]; then
-		echo "FAIL build: $f missing (run make la57on all)"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-done
-if ! fw=$("$here/ovmf/find-ovmf.sh" 2>&1); then
-	echo "FAIL firmware: $fw"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-eval "$fw"
+need_built "run make la57on all" "$build/kernel.efi" "$build/test/la57on.efi"
+need_ovmf
 
 READY='^kernel: ready'
 start=$(date +%s)

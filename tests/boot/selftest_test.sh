@@ -64,17 +64,8 @@ boot() {
 }
 
 mkdir -p "$out"
-if [ ! -f "$here/build/esp/kernel.efi" ]; then
-	echo "FAIL build: $here/build/esp/kernel.efi missing (run make)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-if ! fw=$("$here/ovmf/find-ovmf.sh" 2>&1); then
-	echo "FAIL firmware: $fw"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-eval "$fw"
+need_built "run make" "$here/build/esp/kernel.efi"
+need_ovmf
 
 start=$(date +%s)
 # At most $jobs boots at a time: others share the machine.

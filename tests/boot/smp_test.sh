@@ -50,19 +50,9 @@ boot() {
 }
 
 mkdir -p "$out"
-for f in "$here/build/kernel.efi" "$mutant/kernel.efi" "$acpicut/kernel.efi" "$apdead/kernel.efi"; do
-	if [ ! -f "$f" ]; then
-		echo "FAIL build: $f missing (make smp-test builds both)"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-done
-if ! fw=$("$here/ovmf/find-ovmf.sh" 2>&1); then
-	echo "FAIL firmware: $fw"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-eval "$fw"
+need_built "make smp-test builds them" "$here/build/kernel.efi" "$mutant/kernel.efi" \
+	"$acpicut/kernel.efi" "$apdead/kernel.efi"
+need_ovmf
 
 start=$(date +%s)
 boot smp4 "$here/build" 4 &
