@@ -161,9 +161,32 @@ typedef struct {
 	unsigned flags;         /* effective PG_* flags, as pg_translation.flags */
 } pg_mapping;
 
-/* pg_translate without the walk record: the same checks and results (out is written
- * only on PG_OK). */
-pg_err pg_translate_fast(const pg_space *s, pg_vaddr va, pg_mapping *out);
+/* pg_translate_fast's out-of-line half, which returns in two registers instead of
+ * through memory. An error: info bit 0 clear, phys = the pg_err. Else phys is the
+ * address and info the leaf's PTE bits 0-8 (present; W and U where every level allows),
+ * huge leaves' PAT bit moved to bit 7 where 4 KiB leaves have it, pg_size in bits 9-10,
+ * bit 63 = XD set at some level (never without NX). pg_lookup_flags turns bits 1-8 into
+ * PG_* flags with X. Call pg_translate_fast. */
+typedef struct {
+	uint64_t phys;
+	uint64_t info;
+} pg_lookup_result;
+pg_lookup_result pg_lookup(const pg_space *s, pg_vaddr va);
+extern const uint8_t pg_lookup_flags[256];
+
+/* pg_translate without the walk record: the same checks and results. On an error *out
+ * is cleared (phys 0, PG_4K, no flags), so that it never holds what it held before. The
+ * decoding is inline, so that a caller that reads only the address does not pay for
+ * the flags. */
+static inline pg_err pg_translate_fast(const pg_space *s, pg_vaddr va, pg_mapping *out)
+{
+	pg_lookup_result r = pg_lookup(s, va);
+	bool ok = r.info & 1; /* else phys is the pg_err, which is never PG_OK */
+	out->phys = pg_pa(ok ? r.phys : 0);
+	out->size = (pg_size)(r.info >> 9 & 3);
+	out->flags = ok ? pg_lookup_flags[r.info >> 1 & 255] ^ (unsigned)(r.info >> 63) << 1 : 0;
+	return ok ? PG_OK : r.phys != PG_OK ? (pg_err)r.phys : PG_ERR_BAD_ARG;
+}
 
 /* Maps one page of the given size. On PG_ERR_ALREADY_MAPPED, *existing (if non-NULL)
  * receives the frame that maps va now. New intermediate tables are zeroed and carry

@@ -444,23 +444,10 @@ static inline __attribute__((always_inline)) pg_err translate_from(const pg_spac
 	return PG_ERR_NOT_MAPPED; /* not reached: level 1 entries are leaves */
 }
 
-/* The effective flags of leaf e at level under entries whose AND is all and OR is any:
- * what effective() computes, without a branch (flags are data the predictor cannot
- * learn, and translations are hot). */
-static inline unsigned fast_flags(const pg_space *s, uint64_t e, unsigned level, uint64_t all,
-				  uint64_t any)
-{
-	uint64_t ea = e & all, xd = ((e | any) >> 63) & s->has_nx;
-	uint64_t pat = ((e >> 3) & 3) | (level == 1 ? (e >> 5) & 4 : (e >> 10) & 4);
-	_Static_assert(PTE_W >> 1 == PG_W && PTE_U == PG_U && PTE_G >> 5 == PG_G &&
-		       PG_X == 2, "generic flag bits line up with the PTE bits they come from");
-	return (unsigned)(((ea >> 1) & PG_W) | (ea & PG_U) | ((e >> 5) & PG_G) | ((xd ^ 1) << 1)) |
-	       (unsigned)pat_to_cache[pat] << PG_CACHE_SHIFT;
-}
-
-/* The generic flags a 4 KiB leaf gives by itself, X included, indexed by its bits 1-8
- * (W U PWT PCD A D PAT G) shifted down by one: a translation decodes a leaf with one
- * load instead of a dozen operations, so that more translations overlap their misses. */
+/* The generic flags of a leaf in pg_lookup's info encoding, indexed by info bits 1-8
+ * (W U PWT PCD A D PAT G, W and U already ANDed over the levels), X included: the
+ * caller's XD bit clears it. A 4 KiB leaf has these bits where the CPU has them; a
+ * huge leaf's PAT bit (12) is moved to bit 7. */
 #define PAT4K(i) (((i) >> 2 & 1) | ((i) >> 3 & 1) << 1 | ((i) >> 6 & 1) << 2)
 #define CACHE_OF(p) ((p) == 0 ? 0u : (p) == 1 || (p) == 5 ? 1u : (p) == 4 ? 3u : 2u)
 #define LF4K(i) (uint8_t)(((i) & 1 ? PG_W : 0) | ((i) & 2 ? PG_U : 0) | \
@@ -468,54 +455,82 @@ static inline unsigned fast_flags(const pg_space *s, uint64_t e, unsigned level,
 #define LF4K_4(i) LF4K(i), LF4K((i) + 1), LF4K((i) + 2), LF4K((i) + 3)
 #define LF4K_16(i) LF4K_4(i), LF4K_4((i) + 4), LF4K_4((i) + 8), LF4K_4((i) + 12)
 #define LF4K_64(i) LF4K_16(i), LF4K_16((i) + 16), LF4K_16((i) + 32), LF4K_16((i) + 48)
-static const uint8_t leaf4k_flags[256] = { LF4K_64(0), LF4K_64(64), LF4K_64(128),
-					   LF4K_64(192) };
+const uint8_t pg_lookup_flags[256] = { LF4K_64(0), LF4K_64(64), LF4K_64(128), LF4K_64(192) };
 
-/* pg_translate_fast's walk for a top level known at compile time: only the entry load,
- * mask and add are on the dependent path, and a 4 KiB leaf takes few operations more. */
-static inline __attribute__((always_inline)) pg_err lookup_from(const pg_space *s,
-								uint64_t va, pg_mapping *out,
-								const unsigned top)
+_Static_assert(PG_SIZE_COUNT <= 4, "pg_size fits info bits 9-10");
+
+static inline pg_lookup_result lookup_err(pg_err e)
 {
-	unsigned sh = 64 - shift_of(top + 1);
-	const uint64_t *t = tab(s, s->root.pa);
-	uint64_t all = ~0ull, any = 0;
-	if ((uint64_t)((int64_t)(va << sh) >> sh) != va)
-		return PG_ERR_NOT_CANONICAL;
-#pragma GCC unroll 5
-	for (unsigned level = top; level >= 1; level--) {
-		uint64_t e = t[index_of(va, level)];
-		if (!present(e))
-			return PG_ERR_NOT_MAPPED;
-		if (level == 1) {
-			/* W and U only where every level above allows, X unless one sets XD */
-			unsigned keep = ~(((unsigned)(~all >> 1) & PG_W) | ((unsigned)~all & PG_U));
-			unsigned xd = (unsigned)((e | any) >> 63) & s->has_nx;
-			out->phys = pg_pa((e & PTE_ADDR) | (va & 4095));
-			out->size = PG_4K;
-			out->flags = (leaf4k_flags[(e >> 1) & 255] & keep) ^ xd << 1;
-			return PG_OK;
-		}
-		if (is_leaf(e, level)) {
-			out->phys = pg_pa(leaf_addr(e, level) | (va & (span_of(level) - 1)));
-			out->size = (pg_size)(level - 1);
-			out->flags = fast_flags(s, e, level, all, any);
-			return PG_OK;
-		}
-		all &= e;
-		any |= e;
-		t = tab(s, e & PTE_ADDR);
-	}
-	return PG_ERR_NOT_MAPPED; /* not reached: level 1 entries are leaves */
+	return (pg_lookup_result){ (uint64_t)e, 0 };
 }
 
-pg_err pg_translate_fast(const pg_space *s, pg_vaddr va, pg_mapping *out)
+/* The info bits 1-8 that pg_lookup_flags decodes to each cache type: PAT index 0, 1, 3
+ * and 4 (PWT at bit 3, PCD at bit 4, PAT at bit 7). */
+static const uint8_t cache_info[4] = { 0, PTE_PWT, PTE_PWT | PTE_PCD, PTE_PAT_4K };
+
+/* pg_lookup off the way to a 4 KiB leaf (an entry above level 1 that is not present or
+ * is a huge leaf, or a level-1 entry not present): pg_translate's walk, its result put
+ * in pg_lookup's form. Kept out of line, so that the hot walk holds few values. */
+static __attribute__((noinline)) pg_lookup_result lookup_slow(const pg_space *s, uint64_t va)
+{
+	pg_translation t;
+	pg_err err = pg_translate(s, pg_va(va), &t);
+	if (err != PG_OK)
+		return lookup_err(err);
+	uint64_t info = PTE_P | ((uint64_t)(t.flags & PG_W) << 1) | (t.flags & PG_U) |
+			((uint64_t)(t.flags & PG_G) << 5) |
+			cache_info[(t.flags & PG_CACHE_MASK) >> PG_CACHE_SHIFT] |
+			(uint64_t)t.size << 9 | (uint64_t)!(t.flags & PG_X) << 63;
+	return (pg_lookup_result){ t.phys.pa, info };
+}
+
+/* pg_lookup's walk for a top level known at compile time. The way to a 4 KiB leaf is
+ * straight-line code, and its dependent path is only load -> mask -> load: each level's
+ * entry is read at (entry & PTE_ADDR) + q, q = phys_offset + index * 8 being worked out
+ * beside the walk (this is pg_table() with the index folded in). Anything else goes to
+ * lookup_slow. The leaf's flags leave as two operations on the entry (the masks come
+ * from the levels above, while the leaf is still being loaded); pg_translate_fast
+ * decodes them. */
+static inline __attribute__((always_inline)) pg_lookup_result lookup_from(const pg_space *s,
+									  uint64_t va,
+									  const unsigned top)
+{
+	uint64_t off = s->phys_offset, table = s->root.pa;
+	uint64_t all = ~0ull, any = 0, e;
+	/* canonical: the bits from the top one of the width up are all 0 or all 1 (tested
+	 * so, not as "sign-extended va == va", so that the walk's indices do not wait on it) */
+	if (__builtin_expect((uint64_t)(((int64_t)va >> (shift_of(top + 1) - 1)) + 1) > 1, 0))
+		return lookup_err(PG_ERR_NOT_CANONICAL);
+#pragma GCC unroll 5
+	for (unsigned level = top; level >= 2; level--) {
+		uint64_t q = off + (uint64_t)index_of(va, level) * 8;
+		__asm__("" : "+r"(q)); /* keeps the add off the dependent path */
+		e = *(const uint64_t *)(uintptr_t)(table + q);
+		if (__builtin_expect(!present(e), 0))
+			return lookup_slow(s, va);
+		if (level < 4 && __builtin_expect((e & PTE_PS) != 0, 0)) /* bit 7 is reserved above */
+			return lookup_slow(s, va);
+		all &= e;
+		any |= e;
+		table = e & PTE_ADDR;
+	}
+	uint64_t nx = (uint64_t)s->has_nx << 63;
+	uint64_t keep = (all | ~(PTE_W | PTE_U)) & (0x1ffull | nx), add = any & nx;
+	uint64_t q = off + (uint64_t)index_of(va, 1) * 8;
+	__asm__("" : "+r"(q));
+	e = *(const uint64_t *)(uintptr_t)(table + q);
+	if (__builtin_expect(!present(e), 0))
+		return lookup_err(PG_ERR_NOT_MAPPED);
+	return (pg_lookup_result){ (e & PTE_ADDR) | (va & 4095), (e & keep) | add };
+}
+
+pg_lookup_result pg_lookup(const pg_space *s, pg_vaddr va)
 {
 	if (s->levels == 4)
-		return lookup_from(s, va.va, out, 4);
+		return lookup_from(s, va.va, 4);
 	if (s->levels == 5)
-		return lookup_from(s, va.va, out, 5);
-	return PG_ERR_BAD_ARG; /* a destroyed or zeroed handle */
+		return lookup_from(s, va.va, 5);
+	return lookup_err(PG_ERR_BAD_ARG); /* a destroyed or zeroed handle */
 }
 
 pg_err pg_translate(const pg_space *s, pg_vaddr vaddr, pg_translation *out)
@@ -565,14 +580,21 @@ static bool first_leaf(const pg_space *s, uint64_t table, unsigned level, uint64
 	return false;
 }
 
-/* pg_map's rare paths, kept out of its hot path: slot (at level) is present but holds
- * tables where the leaf goes, or is empty with tables still to be made down to leaf. */
+/* pg_map's rare paths, kept out of its hot path, which found no leaf above leaf's level
+ * and none at it: walking again to the first empty slot or to leaf's level, the slot is
+ * present but holds tables where the leaf goes, or is empty with tables still to be made
+ * down to leaf. */
 static __attribute__((noinline)) pg_err map_slow(pg_space *s, uint64_t va, uint64_t pa,
-						 unsigned flags, unsigned leaf, unsigned level,
-						 uint64_t *slot, uint64_t *pe, pg_paddr *existing)
+						 unsigned flags, unsigned leaf, pg_paddr *existing)
 {
 	uint64_t list, doomed = NONE, found;
+	uint64_t *slot = tab(s, s->root.pa) + index_of(va, s->levels), *pe = 0;
+	unsigned level = s->levels;
 	pg_err err;
+	for (; level > leaf && present(*slot); level--) {
+		pe = slot; /* a table: the hot path returned on leaves above leaf's level */
+		slot = tab(s, *slot & PTE_ADDR) + index_of(va, level - 1);
+	}
 	if (level == leaf) {
 		if (first_leaf(s, *slot & PTE_ADDR, level - 1, &found)) {
 			if (existing)
@@ -601,31 +623,49 @@ static __attribute__((noinline)) pg_err map_slow(pg_space *s, uint64_t va, uint6
 	return PG_OK;
 }
 
+/* Leaf bits of a huge page (PS set) for every PG_* combination but X, as leaf4k_bits:
+ * PAT sits at bit 12 on huge leaves. */
+#define CBH(c) ((c) == 0 ? 0 : (c) == 1 ? PTE_PWT : (c) == 2 ? PTE_PWT | PTE_PCD : PTE_PAT_HUGE)
+#define LBH(f) (PTE_P | PTE_PS | (((uint64_t)(f) & PG_W) << 1) | ((uint64_t)(f) & PG_U) | \
+		(((uint64_t)(f) & PG_G) << 5) | CBH(((f) >> PG_CACHE_SHIFT) & 3))
+#define LBH_4(f) LBH(f), LBH((f) + 1), LBH((f) + 2), LBH((f) + 3)
+#define LBH_16(f) LBH_4(f), LBH_4((f) + 4), LBH_4((f) + 8), LBH_4((f) + 12)
+static const uint64_t leafhuge_bits[64] = { LBH_16(0), LBH_16(16), LBH_16(32), LBH_16(48) };
+
 /* The walk and write of pg_map for a leaf level known at compile time, so that the
- * walk unrolls into straight-line code. Arguments are already checked. */
+ * walk unrolls into straight-line code. Arguments are already checked (flags too: the
+ * leaf bits come from a table indexed by them). Each level's entry is read at
+ * (entry & PTE_ADDR) + q, q = phys_offset + index * 8 worked out beside the walk, so
+ * that the dependent path is load -> mask -> load. */
 static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64_t va,
 							     uint64_t pa, unsigned flags,
 							     const unsigned leaf, const unsigned top,
 							     pg_paddr *existing)
 {
 	unsigned level = top;
-	uint64_t *t = tab(s, s->root.pa), *pe = 0; /* pe: the entry that points at t */
+	uint64_t off = s->phys_offset, table = s->root.pa;
+	uint64_t *pe = 0; /* the entry that points at the table */
+	uint64_t *slot;
 #pragma GCC unroll 5
 	for (; level > leaf; level--) {
-		uint64_t *ep = &t[index_of(va, level)], e = *ep;
+		uint64_t q = off + (uint64_t)index_of(va, level) * 8;
+		__asm__("" : "+r"(q)); /* keeps the add off the dependent path */
+		uint64_t *ep = (uint64_t *)(uintptr_t)(table + q), e = *ep;
 		if (!present(e))
 			break;
 		if (level < 4 && (e & PTE_PS))
 			return PG_ERR_HUGE_PAGE;
 		pe = ep;
-		t = tab(s, e & PTE_ADDR);
+		table = e & PTE_ADDR;
 	}
-	uint64_t *slot = &t[index_of(va, level)];
+	slot = tab(s, table) + index_of(va, level);
 	if (level == leaf && !present(*slot)) { /* every table is there */
-		*slot = leaf_entry(s, pa, flags, leaf);
-		if (leaf == 1 && counted(count_of(*pe)) && count_of(*pe) < 512) {
+		uint64_t nx = s->has_nx & !(flags & PG_X);
+		*slot = pa | (leaf == 1 ? leaf4k_bits : leafhuge_bits)[flags] | nx << 63;
+		if (count_of(*pe) - 1 < 511) { /* counted, and not full */
 			*pe += 1ull << COUNT_SHIFT;
-			cache_set(s, va, pe, t);
+			if (leaf == 1)
+				cache_set(s, va, pe, tab(s, table));
 		} else {
 			count_add(s, pe, 1);
 		}
@@ -636,8 +676,23 @@ static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64
 			*existing = pg_pa(leaf_addr(*slot, level));
 		return PG_ERR_ALREADY_MAPPED;
 	}
-	return map_slow(s, va, pa, flags, leaf, level, slot, level < top ? pe : 0, existing);
+	return map_slow(s, va, pa, flags, leaf, existing);
 }
+
+/* One walker per page size and width, each its own function, so that each holds only
+ * its own values (map_checked reaches them by tail call). */
+#define MAP_WALKER(name, leaf, top)							\
+	static __attribute__((noinline)) pg_err name(pg_space *s, uint64_t va, uint64_t pa,	\
+						     unsigned flags, pg_paddr *existing)	\
+	{										\
+		return map_walk(s, va, pa, flags, leaf, top, existing);			\
+	}
+MAP_WALKER(map_4k_l4, 1, 4)
+MAP_WALKER(map_4k_l5, 1, 5)
+MAP_WALKER(map_2m_l4, 2, 4)
+MAP_WALKER(map_2m_l5, 2, 5)
+MAP_WALKER(map_1g_l4, 3, 4)
+MAP_WALKER(map_1g_l5, 3, 5)
 
 /* pg_map after its fast path: every check, then the walk. */
 static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, uint64_t pa,
@@ -659,14 +714,14 @@ static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, ui
 	bool five = s->levels == 5;
 	switch (size) {
 	case PG_4K:
-		return five ? map_walk(s, va, pa, flags, 1, 5, existing)
-			    : map_walk(s, va, pa, flags, 1, 4, existing);
+		return five ? map_4k_l5(s, va, pa, flags, existing)
+			    : map_4k_l4(s, va, pa, flags, existing);
 	case PG_2M:
-		return five ? map_walk(s, va, pa, flags, 2, 5, existing)
-			    : map_walk(s, va, pa, flags, 2, 4, existing);
+		return five ? map_2m_l5(s, va, pa, flags, existing)
+			    : map_2m_l4(s, va, pa, flags, existing);
 	default:
-		return five ? map_walk(s, va, pa, flags, 3, 5, existing)
-			    : map_walk(s, va, pa, flags, 3, 4, existing);
+		return five ? map_1g_l5(s, va, pa, flags, existing)
+			    : map_1g_l4(s, va, pa, flags, existing);
 	}
 }
 
@@ -675,9 +730,10 @@ pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned
 {
 	uint64_t va = page.va, pa = frame.pa;
 	/* Fast path: a 4 KiB page in the 2 MiB region whose table the last walk reached.
-	 * A hit is canonical (cache_hit); the other checks of map_checked are repeated. */
-	if (size == PG_4K && s && !(flags & ~PG_FLAGS_ALL) && !((va | pa) & 4095) &&
-	    !(pa >> s->phys_bits) && cache_hit(s, va)) {
+	 * A hit is canonical (cache_hit); the other checks of map_checked are repeated.
+	 * The region is compared first: a miss leaves at once. */
+	if (size == PG_4K && s && cache_hit(s, va) && !(flags & ~PG_FLAGS_ALL) &&
+	    !((va | pa) & 4095) && !(pa >> s->phys_bits)) {
 		uint64_t *slot = &s->walk_table[index_of(va, 1)], l2v = s->walk_l2v;
 		if (!present(*slot)) { /* so the exact count is below 512 */
 			uint64_t nx = s->has_nx & !(flags & PG_X);
