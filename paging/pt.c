@@ -694,14 +694,14 @@ MAP_WALKER(map_2m_l5, 2, 5)
 MAP_WALKER(map_1g_l4, 3, 4)
 MAP_WALKER(map_1g_l5, 3, 5)
 
-/* pg_map after its fast path: every check, then the walk. */
-static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, uint64_t pa,
-						    pg_size size, unsigned flags,
-						    pg_paddr *existing)
+/* pg_map's checks and walk for one page size known at compile time: the checks of
+ * check_map_args, cut down for one aligned page (it cannot wrap, and if its first byte
+ * is canonical so is its last), then the walker by tail call. */
+static inline __attribute__((always_inline)) pg_err map_sized(pg_space *s, uint64_t va,
+							      uint64_t pa, const pg_size size,
+							      unsigned flags, pg_paddr *existing)
 {
-	/* The checks of check_map_args, cut down for one aligned page: it cannot wrap, and
-	 * if its first byte is canonical so is its last. This path is hot. */
-	if (!s || !s->levels || (unsigned)size >= PG_SIZE_COUNT || (flags & ~PG_FLAGS_ALL))
+	if (!s || !s->levels || (flags & ~PG_FLAGS_ALL))
 		return PG_ERR_BAD_ARG;
 	if (size == PG_1G && !s->has_1g)
 		return PG_ERR_UNSUPPORTED;
@@ -722,6 +722,23 @@ static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, ui
 	default:
 		return five ? map_1g_l5(s, va, pa, flags, existing)
 			    : map_1g_l4(s, va, pa, flags, existing);
+	}
+}
+
+/* pg_map after its fast path: every check, then the walk. */
+static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, uint64_t pa,
+						    pg_size size, unsigned flags,
+						    pg_paddr *existing)
+{
+	switch (size) {
+	case PG_4K:
+		return map_sized(s, va, pa, PG_4K, flags, existing);
+	case PG_2M:
+		return map_sized(s, va, pa, PG_2M, flags, existing);
+	case PG_1G:
+		return map_sized(s, va, pa, PG_1G, flags, existing);
+	default:
+		return PG_ERR_BAD_ARG;
 	}
 }
 
