@@ -99,15 +99,22 @@ static const uint64_t cache_bits[2][4] = {
 	{ PTE_PS, PTE_PS | PTE_PWT, PTE_PS | PTE_PWT | PTE_PCD, PTE_PS | PTE_PAT_HUGE },
 };
 
-/* Leaf bits of a 4 KiB page for every PG_* combination but X (which depends on NX),
- * built at compile time: the single-page fast path indexes this instead of computing. */
-#define CB4K(c) ((c) == 0 ? 0 : (c) == 1 ? PTE_PWT : (c) == 2 ? PTE_PWT | PTE_PCD : PTE_PAT_4K)
-#define LB4K(f) (PTE_P | (((uint64_t)(f) & PG_W) << 1) | ((uint64_t)(f) & PG_U) | \
-		 (((uint64_t)(f) & PG_G) << 5) | CB4K(((f) >> PG_CACHE_SHIFT) & 3))
-#define LB4K_4(f) LB4K(f), LB4K((f) + 1), LB4K((f) + 2), LB4K((f) + 3)
-#define LB4K_16(f) LB4K_4(f), LB4K_4((f) + 4), LB4K_4((f) + 8), LB4K_4((f) + 12)
-static const uint64_t leaf4k_bits[64] = { LB4K_16(0), LB4K_16(16), LB4K_16(32), LB4K_16(48) };
-_Static_assert(PG_FLAGS_ALL == 63, "leaf4k_bits covers every flag combination");
+/* Leaf bits (all but the address) for every PG_* combination, built at compile time:
+ * [huge][nx][flags], huge = the leaf is 2 MiB or 1 GiB (PS set, PAT at bit 12 instead
+ * of bit 7), nx = the handle's has_nx (XD set where PG_X is not). pg_map's hot paths
+ * index this instead of computing. */
+#define CB(c, pat) ((c) == 0 ? 0 : (c) == 1 ? PTE_PWT : (c) == 2 ? PTE_PWT | PTE_PCD : (pat))
+#define LB(f, h, nx) (PTE_P | (((uint64_t)(f) & PG_W) << 1) | ((uint64_t)(f) & PG_U) |	\
+		      (((uint64_t)(f) & PG_G) << 5) |						\
+		      CB(((f) >> PG_CACHE_SHIFT) & 3, (h) ? PTE_PAT_HUGE : PTE_PAT_4K) |	\
+		      ((h) ? PTE_PS : 0) | ((nx) && !((f) & PG_X) ? PTE_XD : 0))
+#define LB_4(f, h, nx) LB(f, h, nx), LB((f) + 1, h, nx), LB((f) + 2, h, nx), LB((f) + 3, h, nx)
+#define LB_16(f, h, nx) LB_4(f, h, nx), LB_4((f) + 4, h, nx), LB_4((f) + 8, h, nx), \
+			LB_4((f) + 12, h, nx)
+#define LB_64(h, nx) { LB_16(0, h, nx), LB_16(16, h, nx), LB_16(32, h, nx), LB_16(48, h, nx) }
+static const uint64_t leaf_bits[2][2][64] = { { LB_64(0, 0), LB_64(0, 1) },
+					      { LB_64(1, 0), LB_64(1, 1) } };
+_Static_assert(PG_FLAGS_ALL == 63, "leaf_bits covers every flag combination");
 
 /* The leaf entry that maps phys at this level with the generic flags. Branch-free:
  * single-page maps are hot, and flags are data the predictor cannot learn. */
@@ -306,14 +313,14 @@ static void flush(const pg_space *s, uint64_t va, uint64_t length)
 /* ------------------------------------------------------------------ walk cache */
 
 /* Remembers t, the level-1 table of va's 2 MiB region, reached through the level-2
- * entry *l2e, whose count the caller has made exact (1..512); the fast paths of pg_map
+ * entry *l2e (its value l2v), whose count the caller has made exact (1..512); the fast paths of pg_map
  * and pg_unmap keep it so, in the entry and in walk_l2v. */
-static inline void cache_set(pg_space *s, uint64_t va, uint64_t *l2e, uint64_t *t)
+static inline void cache_set(pg_space *s, uint64_t va, uint64_t *l2e, uint64_t l2v, uint64_t *t)
 {
 	s->walk_key = (va >> 21) + 1;
 	s->walk_gen = unlink_count;
 	s->walk_l2e = l2e;
-	s->walk_l2v = *l2e;
+	s->walk_l2v = l2v; /* = *l2e */
 	s->walk_table = t;
 }
 
@@ -497,13 +504,15 @@ static inline __attribute__((always_inline)) pg_lookup_result lookup_from(const 
 {
 	uint64_t off = s->phys_offset, table = s->root.pa;
 	uint64_t all = ~0ull, any = 0, e;
-	/* canonical: the bits from the top one of the width up are all 0 or all 1 (tested
-	 * so, not as "sign-extended va == va", so that the walk's indices do not wait on it) */
-	if (__builtin_expect((uint64_t)(((int64_t)va >> (shift_of(top + 1) - 1)) + 1) > 1, 0))
+	/* va from the top index up, sign and all: va is canonical when that fits in 9
+	 * signed bits, and its low 9 bits are the top index */
+	int64_t hi = (int64_t)va >> shift_of(top);
+	if (__builtin_expect((uint64_t)(hi + 256) > 511, 0))
 		return lookup_err(PG_ERR_NOT_CANONICAL);
 #pragma GCC unroll 5
 	for (unsigned level = top; level >= 2; level--) {
-		uint64_t q = off + (uint64_t)index_of(va, level) * 8;
+		uint64_t i = level == top ? (uint64_t)hi & 511 : index_of(va, level);
+		uint64_t q = off + i * 8;
 		__asm__("" : "+r"(q)); /* keeps the add off the dependent path */
 		e = *(const uint64_t *)(uintptr_t)(table + q);
 		if (__builtin_expect(!present(e), 0))
@@ -524,12 +533,18 @@ static inline __attribute__((always_inline)) pg_lookup_result lookup_from(const 
 	return (pg_lookup_result){ (e & PTE_ADDR) | (va & 4095), (e & keep) | add };
 }
 
+/* The 5-level walk in a function of its own, so that the 4-level one holds few values. */
+static __attribute__((noinline)) pg_lookup_result lookup_5(const pg_space *s, uint64_t va)
+{
+	return lookup_from(s, va, 5);
+}
+
 pg_lookup_result pg_lookup(const pg_space *s, pg_vaddr va)
 {
 	if (s->levels == 4)
 		return lookup_from(s, va.va, 4);
 	if (s->levels == 5)
-		return lookup_from(s, va.va, 5);
+		return lookup_5(s, va.va);
 	return lookup_err(PG_ERR_BAD_ARG); /* a destroyed or zeroed handle */
 }
 
@@ -623,15 +638,6 @@ static __attribute__((noinline)) pg_err map_slow(pg_space *s, uint64_t va, uint6
 	return PG_OK;
 }
 
-/* Leaf bits of a huge page (PS set) for every PG_* combination but X, as leaf4k_bits:
- * PAT sits at bit 12 on huge leaves. */
-#define CBH(c) ((c) == 0 ? 0 : (c) == 1 ? PTE_PWT : (c) == 2 ? PTE_PWT | PTE_PCD : PTE_PAT_HUGE)
-#define LBH(f) (PTE_P | PTE_PS | (((uint64_t)(f) & PG_W) << 1) | ((uint64_t)(f) & PG_U) | \
-		(((uint64_t)(f) & PG_G) << 5) | CBH(((f) >> PG_CACHE_SHIFT) & 3))
-#define LBH_4(f) LBH(f), LBH((f) + 1), LBH((f) + 2), LBH((f) + 3)
-#define LBH_16(f) LBH_4(f), LBH_4((f) + 4), LBH_4((f) + 8), LBH_4((f) + 12)
-static const uint64_t leafhuge_bits[64] = { LBH_16(0), LBH_16(16), LBH_16(32), LBH_16(48) };
-
 /* The walk and write of pg_map for a leaf level known at compile time, so that the
  * walk unrolls into straight-line code. Arguments are already checked (flags too: the
  * leaf bits come from a table indexed by them). Each level's entry is read at
@@ -660,12 +666,12 @@ static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64
 	}
 	slot = tab(s, table) + index_of(va, level);
 	if (level == leaf && !present(*slot)) { /* every table is there */
-		uint64_t nx = s->has_nx & !(flags & PG_X);
-		*slot = pa | (leaf == 1 ? leaf4k_bits : leafhuge_bits)[flags] | nx << 63;
-		if (count_of(*pe) - 1 < 511) { /* counted, and not full */
-			*pe += 1ull << COUNT_SHIFT;
+		uint64_t up = *pe; /* read before the leaf is written: slot is not *pe */
+		*slot = pa | leaf_bits[leaf > 1][s->has_nx][flags];
+		if (count_of(up) - 1 < 511) { /* counted, and not full */
+			*pe = up + (1ull << COUNT_SHIFT);
 			if (leaf == 1)
-				cache_set(s, va, pe, tab(s, table));
+				cache_set(s, va, pe, up + (1ull << COUNT_SHIFT), tab(s, table));
 		} else {
 			count_add(s, pe, 1);
 		}
@@ -694,7 +700,7 @@ MAP_WALKER(map_2m_l5, 2, 5)
 MAP_WALKER(map_1g_l4, 3, 4)
 MAP_WALKER(map_1g_l5, 3, 5)
 
-/* pg_map's checks and walk for one page size known at compile time: the checks of
+/* pg_map's checks and walk for a huge page size known at compile time: the checks of
  * check_map_args, cut down for one aligned page (it cannot wrap, and if its first byte
  * is canonical so is its last), then the walker by tail call. */
 static inline __attribute__((always_inline)) pg_err map_sized(pg_space *s, uint64_t va,
@@ -705,34 +711,26 @@ static inline __attribute__((always_inline)) pg_err map_sized(pg_space *s, uint6
 		return PG_ERR_BAD_ARG;
 	if (size == PG_1G && !s->has_1g)
 		return PG_ERR_UNSUPPORTED;
-	if (!pg_space_canonical(s, va))
+	bool five = s->levels == 5;
+	/* canonical: the bits from the top one of the width up are all 0 or all 1 */
+	if ((uint64_t)(((int64_t)va >> (five ? 56 : 47)) + 1) > 1)
 		return PG_ERR_NOT_CANONICAL;
 	if ((va | pa) & (pg_size_bytes(size) - 1))
 		return PG_ERR_NOT_ALIGNED;
 	if (pa >> s->phys_bits)
 		return PG_ERR_BAD_FRAME;
-	bool five = s->levels == 5;
-	switch (size) {
-	case PG_4K:
-		return five ? map_4k_l5(s, va, pa, flags, existing)
-			    : map_4k_l4(s, va, pa, flags, existing);
-	case PG_2M:
+	if (size == PG_2M)
 		return five ? map_2m_l5(s, va, pa, flags, existing)
 			    : map_2m_l4(s, va, pa, flags, existing);
-	default:
-		return five ? map_1g_l5(s, va, pa, flags, existing)
-			    : map_1g_l4(s, va, pa, flags, existing);
-	}
+	return five ? map_1g_l5(s, va, pa, flags, existing) : map_1g_l4(s, va, pa, flags, existing);
 }
 
-/* pg_map after its fast path: every check, then the walk. */
+/* pg_map of a huge page: every check, then the walk. */
 static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, uint64_t pa,
 						    pg_size size, unsigned flags,
 						    pg_paddr *existing)
 {
 	switch (size) {
-	case PG_4K:
-		return map_sized(s, va, pa, PG_4K, flags, existing);
 	case PG_2M:
 		return map_sized(s, va, pa, PG_2M, flags, existing);
 	case PG_1G:
@@ -742,26 +740,40 @@ static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, ui
 	}
 }
 
-pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned flags,
-	      pg_paddr *existing)
+/* pg_map of a 4 KiB page: the checks of map_sized once, then the page goes into the
+ * level-1 table the last walk reached if it is va's (cache_hit), else the walk. */
+static inline __attribute__((always_inline)) pg_err map_4k(pg_space *s, uint64_t va,
+							   uint64_t pa, unsigned flags,
+							   pg_paddr *existing)
 {
-	uint64_t va = page.va, pa = frame.pa;
-	/* Fast path: a 4 KiB page in the 2 MiB region whose table the last walk reached.
-	 * A hit is canonical (cache_hit); the other checks of map_checked are repeated.
-	 * The region is compared first: a miss leaves at once. */
-	if (size == PG_4K && s && cache_hit(s, va) && !(flags & ~PG_FLAGS_ALL) &&
-	    !((va | pa) & 4095) && !(pa >> s->phys_bits)) {
-		uint64_t *slot = &s->walk_table[index_of(va, 1)], l2v = s->walk_l2v;
+	if (!s || !s->levels || (flags & ~PG_FLAGS_ALL))
+		return PG_ERR_BAD_ARG;
+	bool five = s->levels == 5;
+	if ((uint64_t)(((int64_t)va >> (five ? 56 : 47)) + 1) > 1)
+		return PG_ERR_NOT_CANONICAL;
+	if ((va | pa) & 4095)
+		return PG_ERR_NOT_ALIGNED;
+	if (pa >> s->phys_bits)
+		return PG_ERR_BAD_FRAME;
+	if (cache_hit(s, va)) {
+		uint64_t *slot = &s->walk_table[index_of(va, 1)];
 		if (!present(*slot)) { /* so the exact count is below 512 */
-			uint64_t nx = s->has_nx & !(flags & PG_X);
-			*slot = pa | leaf4k_bits[flags] | (nx << 63);
-			l2v += 1ull << COUNT_SHIFT;
+			uint64_t l2v = s->walk_l2v + (1ull << COUNT_SHIFT);
+			*slot = pa | leaf_bits[0][s->has_nx][flags];
 			*s->walk_l2e = l2v;
 			s->walk_l2v = l2v;
 			return PG_OK;
 		}
 	}
-	return map_checked(s, va, pa, size, flags, existing);
+	return five ? map_4k_l5(s, va, pa, flags, existing) : map_4k_l4(s, va, pa, flags, existing);
+}
+
+pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned flags,
+	      pg_paddr *existing)
+{
+	if (size == PG_4K)
+		return map_4k(s, page.va, frame.pa, flags, existing);
+	return map_checked(s, page.va, frame.pa, size, flags, existing);
 }
 
 /* map_range state: the range [first, last], phys = va + delta, and the leaf templates. */
@@ -958,7 +970,7 @@ static __attribute__((noinline)) pg_err unmap_walk(pg_space *s, uint64_t va, pg_
 		uint64_t *pe = path[level + 1], t = *pe & PTE_ADDR;
 		if (count_sub(s, pe, 1) != 0 || !reclaim) {
 			if (level == 1 && count_of(*pe)) /* the next unmap nearby is fast */
-				cache_set(s, va, pe, tab(s, t));
+				cache_set(s, va, pe, *pe, tab(s, t));
 			break;
 		}
 		*pe = 0;
