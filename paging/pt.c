@@ -51,6 +51,12 @@ static inline bool canonical_range(const pg_space *s, uint64_t va, uint64_t last
 {
 	return pg_space_canonical(s, va) && pg_space_canonical(s, last) && (va >> 63) == (last >> 63);
 }
+/* va is canonical for a width whose top bit is bit: from it up, all 0 or all 1 (what
+ * pg_space_canonical says, with the width known at compile time). */
+static inline bool canonical_from(uint64_t va, unsigned bit)
+{
+	return (uint64_t)(((int64_t)va >> bit) + 1) <= 1;
+}
 static inline uint64_t leaf_addr(uint64_t e, unsigned level)
 {
 	return e & PTE_ADDR & ~(span_of(level) - 1);
@@ -712,8 +718,7 @@ static inline __attribute__((always_inline)) pg_err map_sized(pg_space *s, uint6
 	if (size == PG_1G && !s->has_1g)
 		return PG_ERR_UNSUPPORTED;
 	bool five = s->levels == 5;
-	/* canonical: the bits from the top one of the width up are all 0 or all 1 */
-	if ((uint64_t)(((int64_t)va >> (five ? 56 : 47)) + 1) > 1)
+	if (!canonical_from(va, five ? 56 : 47))
 		return PG_ERR_NOT_CANONICAL;
 	if ((va | pa) & (pg_size_bytes(size) - 1))
 		return PG_ERR_NOT_ALIGNED;
@@ -749,7 +754,7 @@ static inline __attribute__((always_inline)) pg_err map_4k(pg_space *s, uint64_t
 	if (!s || !s->levels || (flags & ~PG_FLAGS_ALL))
 		return PG_ERR_BAD_ARG;
 	bool five = s->levels == 5;
-	if ((uint64_t)(((int64_t)va >> (five ? 56 : 47)) + 1) > 1)
+	if (!canonical_from(va, five ? 56 : 47))
 		return PG_ERR_NOT_CANONICAL;
 	if ((va | pa) & 4095)
 		return PG_ERR_NOT_ALIGNED;
