@@ -165,8 +165,8 @@ typedef struct {
  * through memory. An error: info bit 0 clear, phys = the pg_err. Else phys is the
  * address and info the leaf's PTE bits 0-8 (present; W and U where every level allows),
  * huge leaves' PAT bit moved to bit 7 where 4 KiB leaves have it, pg_size in bits 9-10,
- * bit 63 = XD set at some level (never without NX). pg_lookup_flags turns bits 1-8 into
- * PG_* flags with X. Call pg_translate_fast. */
+ * bit 63 = XD set at some level (which takes X away only with has_nx).
+ * pg_lookup_flags turns bits 1-8 into PG_* flags with X. Call pg_translate_fast. */
 typedef struct {
 	uint64_t phys;
 	uint64_t info;
@@ -184,7 +184,8 @@ static inline pg_err pg_translate_fast(const pg_space *s, pg_vaddr va, pg_mappin
 	bool ok = r.info & 1; /* else phys is the pg_err, which is never PG_OK */
 	out->phys = pg_pa(ok ? r.phys : 0);
 	out->size = (pg_size)(r.info >> 9 & 3);
-	out->flags = ok ? pg_lookup_flags[r.info >> 1 & 255] ^ (unsigned)(r.info >> 63) << 1 : 0;
+	out->flags = ok ? pg_lookup_flags[r.info >> 1 & 255] ^
+				  ((unsigned)(r.info >> 63) & s->has_nx) << 1 : 0;
 	return ok ? PG_OK : r.phys != PG_OK ? (pg_err)r.phys : PG_ERR_BAD_ARG;
 }
 

@@ -498,18 +498,20 @@ static __attribute__((noinline)) pg_lookup_result lookup_slow(const pg_space *s,
 }
 
 /* pg_lookup's walk for a top level known at compile time. The way to a 4 KiB leaf is
- * straight-line code, and its dependent path is only load -> mask -> load: each level's
- * entry is read at (entry & PTE_ADDR) + q, q = phys_offset + index * 8 being worked out
- * beside the walk (this is pg_table() with the index folded in). Anything else goes to
- * lookup_slow. The leaf's flags leave as two operations on the entry (the masks come
- * from the levels above, while the leaf is still being loaded); pg_translate_fast
+ * straight-line code for tables whose entries take nothing away: present, writable,
+ * user, no XD and no PS (what this library writes, PTE_TABLE), one test per level. Its
+ * dependent path is only load -> mask -> load: each level's entry is read at
+ * (entry & PTE_ADDR) + q, q = phys_offset + index * 8 being worked out beside the walk
+ * (this is pg_table() with the index folded in). Anything else, a hole or a huge leaf
+ * or an entry that narrows the rights, goes to lookup_slow; a hole at level 1 is
+ * answered here. The leaf's flags leave as one AND on the entry; pg_translate_fast
  * decodes them. */
 static inline __attribute__((always_inline)) pg_lookup_result lookup_from(const pg_space *s,
 									  uint64_t va,
 									  const unsigned top)
 {
-	uint64_t off = s->phys_offset, table = s->root.pa;
-	uint64_t all = ~0ull, any = 0, e;
+	const uint64_t look = PTE_XD | PTE_PS | PTE_U | PTE_W | PTE_P;
+	uint64_t off = s->phys_offset, table = s->root.pa, e;
 	/* va from the top index up, sign and all: va is canonical when that fits in 9
 	 * signed bits, and its low 9 bits are the top index */
 	int64_t hi = (int64_t)va >> shift_of(top);
@@ -521,22 +523,16 @@ static inline __attribute__((always_inline)) pg_lookup_result lookup_from(const 
 		uint64_t q = off + i * 8;
 		__asm__("" : "+r"(q)); /* keeps the add off the dependent path */
 		e = *(const uint64_t *)(uintptr_t)(table + q);
-		if (__builtin_expect(!present(e), 0))
+		if (__builtin_expect((e & look) != PTE_TABLE, 0))
 			return lookup_slow(s, va);
-		if (level < 4 && __builtin_expect((e & PTE_PS) != 0, 0)) /* bit 7 is reserved above */
-			return lookup_slow(s, va);
-		all &= e;
-		any |= e;
 		table = e & PTE_ADDR;
 	}
-	uint64_t nx = (uint64_t)s->has_nx << 63;
-	uint64_t keep = (all | ~(PTE_W | PTE_U)) & (0x1ffull | nx), add = any & nx;
 	uint64_t q = off + (uint64_t)index_of(va, 1) * 8;
 	__asm__("" : "+r"(q));
 	e = *(const uint64_t *)(uintptr_t)(table + q);
 	if (__builtin_expect(!present(e), 0))
 		return lookup_err(PG_ERR_NOT_MAPPED);
-	return (pg_lookup_result){ (e & PTE_ADDR) | (va & 4095), (e & keep) | add };
+	return (pg_lookup_result){ (e & PTE_ADDR) | (va & 4095), e & (PTE_XD | 0x1ff) };
 }
 
 /* The 5-level walk in a function of its own, so that the 4-level one holds few values. */
@@ -547,7 +543,7 @@ static __attribute__((noinline)) pg_lookup_result lookup_5(const pg_space *s, ui
 
 pg_lookup_result pg_lookup(const pg_space *s, pg_vaddr va)
 {
-	if (s->levels == 4)
+	if (__builtin_expect(s->levels == 4, 1))
 		return lookup_from(s, va.va, 4);
 	if (s->levels == 5)
 		return lookup_5(s, va.va);
