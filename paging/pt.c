@@ -40,6 +40,20 @@ static inline uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 static inline uint64_t *tab(const pg_space *s, uint64_t phys) { return pg_table(s, pg_pa(phys)); }
+/* The door of pg_table() for the hot walks: entry i of the table at phys is at
+ * phys + bias, bias = phys_offset + 8i. The bias is formed apart (the empty asm keeps the
+ * compiler from folding it back), so that of the walk only the entry load, its mask and
+ * this add wait on each other. */
+static inline uint64_t entry_bias(uint64_t phys_offset, uint64_t i)
+{
+	uint64_t bias = phys_offset + i * 8;
+	__asm__("" : "+r"(bias));
+	return bias;
+}
+static inline uint64_t *entry_at(uint64_t phys, uint64_t bias)
+{
+	return (uint64_t *)(uintptr_t)(phys + bias);
+}
 static inline bool present(uint64_t e) { return e & PTE_P; }
 /* Levels 4 and 5 have no leaves: bit 7 is reserved there. */
 static inline bool is_leaf(uint64_t e, unsigned level)
@@ -319,8 +333,8 @@ static void flush(const pg_space *s, uint64_t va, uint64_t length)
 /* ------------------------------------------------------------------ walk cache */
 
 /* Remembers t, the level-1 table of va's 2 MiB region, reached through the level-2
- * entry *l2e (its value l2v), whose count the caller has made exact (1..512); the fast paths of pg_map
- * and pg_unmap keep it so, in the entry and in walk_l2v. */
+ * entry *l2e (its value l2v), whose count the caller has made exact (1..512); the fast
+ * paths of pg_map and pg_unmap keep it so, in the entry and in walk_l2v. */
 static inline void cache_set(pg_space *s, uint64_t va, uint64_t *l2e, uint64_t l2v, uint64_t *t)
 {
 	s->walk_key = (va >> 21) + 1;
@@ -499,13 +513,11 @@ static __attribute__((noinline)) pg_lookup_result lookup_slow(const pg_space *s,
 
 /* pg_lookup's walk for a top level known at compile time. The way to a 4 KiB leaf is
  * straight-line code for tables whose entries take nothing away: present, writable,
- * user, no XD and no PS (what this library writes, PTE_TABLE), one test per level. Its
- * dependent path is only load -> mask -> load: each level's entry is read at
- * (entry & PTE_ADDR) + q, q = phys_offset + index * 8 being worked out beside the walk
- * (this is pg_table() with the index folded in). Anything else, a hole or a huge leaf
- * or an entry that narrows the rights, goes to lookup_slow; a hole at level 1 is
- * answered here. The leaf's flags leave as one AND on the entry; pg_translate_fast
- * decodes them. */
+ * user, no XD and no PS (what this library writes, PTE_TABLE), one test per level, and
+ * its dependent path is only load -> mask -> load (entry_at). Anything else, a hole or
+ * a huge leaf or an entry that narrows the rights, goes to lookup_slow; a hole at level
+ * 1 is answered here. The leaf's flags leave as one AND on the entry, which
+ * pg_translate_fast decodes. */
 static inline __attribute__((always_inline)) pg_lookup_result lookup_from(const pg_space *s,
 									  uint64_t va,
 									  const unsigned top)
@@ -520,16 +532,12 @@ static inline __attribute__((always_inline)) pg_lookup_result lookup_from(const 
 #pragma GCC unroll 5
 	for (unsigned level = top; level >= 2; level--) {
 		uint64_t i = level == top ? (uint64_t)hi & 511 : index_of(va, level);
-		uint64_t q = off + i * 8;
-		__asm__("" : "+r"(q)); /* keeps the add off the dependent path */
-		e = *(const uint64_t *)(uintptr_t)(table + q);
+		e = *entry_at(table, entry_bias(off, i));
 		if (__builtin_expect((e & look) != PTE_TABLE, 0))
 			return lookup_slow(s, va);
 		table = e & PTE_ADDR;
 	}
-	uint64_t q = off + (uint64_t)index_of(va, 1) * 8;
-	__asm__("" : "+r"(q));
-	e = *(const uint64_t *)(uintptr_t)(table + q);
+	e = *entry_at(table, entry_bias(off, index_of(va, 1)));
 	if (__builtin_expect(!present(e), 0))
 		return lookup_err(PG_ERR_NOT_MAPPED);
 	return (pg_lookup_result){ (e & PTE_ADDR) | (va & 4095), e & (PTE_XD | 0x1ff) };
@@ -642,9 +650,8 @@ static __attribute__((noinline)) pg_err map_slow(pg_space *s, uint64_t va, uint6
 
 /* The walk and write of pg_map for a leaf level known at compile time, so that the
  * walk unrolls into straight-line code. Arguments are already checked (flags too: the
- * leaf bits come from a table indexed by them). Each level's entry is read at
- * (entry & PTE_ADDR) + q, q = phys_offset + index * 8 worked out beside the walk, so
- * that the dependent path is load -> mask -> load. */
+ * leaf bits come from a table indexed by them). Each level's entry is read through
+ * entry_at, so that the dependent path is load -> mask -> load. */
 static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64_t va,
 							     uint64_t pa, unsigned flags,
 							     const unsigned leaf, const unsigned top,
@@ -656,9 +663,7 @@ static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64
 	uint64_t *slot;
 #pragma GCC unroll 5
 	for (; level > leaf; level--) {
-		uint64_t q = off + (uint64_t)index_of(va, level) * 8;
-		__asm__("" : "+r"(q)); /* keeps the add off the dependent path */
-		uint64_t *ep = (uint64_t *)(uintptr_t)(table + q), e = *ep;
+		uint64_t *ep = entry_at(table, entry_bias(off, index_of(va, level))), e = *ep;
 		if (!present(e))
 			break;
 		if (level < 4 && (e & PTE_PS))
