@@ -508,6 +508,36 @@ PT_TEST(translate_non_canonical_is_refused)
 	fx_down(&f);
 }
 
+/* The hole's edge addresses share their top-table index with mapped canonical pages
+ * (2^47 with the first upper-half page, slot 256; 2^47 below the upper half with the
+ * last lower-half page, slot 255; 2^56 and slot 256/255 of the PML5 likewise): translate
+ * and map still refuse them, so the canonical test cannot lean on an empty slot. */
+PT_TEST(hole_edges_are_refused_where_their_top_slot_is_mapped)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t first_hi = hole_hi() + 1, last_lo = hole_lo() - 4096;
+	uint64_t in_lo = hole_lo(), in_hi = hole_hi() & ~4095ull; /* slots 256 and 255 */
+	map_ok(&f, first_hi, F4K, PG_4K, PG_W);
+	map_ok(&f, last_lo, F4K + 4096, PG_4K, PG_W);
+	pg_mapping m;
+	pg_translation t;
+	CHECK_ERR(pg_translate_fast(&f.s, pg_va(first_hi), &m), PG_OK);
+	CHECK_ERR(pg_translate_fast(&f.s, pg_va(last_lo), &m), PG_OK);
+	CHECK_ERR(pg_translate_fast(&f.s, pg_va(in_lo), &m), PG_ERR_NOT_CANONICAL);
+	CHECK_ERR(pg_translate_fast(&f.s, pg_va(in_hi), &m), PG_ERR_NOT_CANONICAL);
+	CHECK_ERR(pg_translate(&f.s, pg_va(in_lo), &t), PG_ERR_NOT_CANONICAL);
+	CHECK_ERR(pg_translate(&f.s, pg_va(in_hi), &t), PG_ERR_NOT_CANONICAL);
+	for (unsigned size = PG_4K; size <= PG_1G; size++) {
+		uint64_t span = pg_size_bytes((pg_size)size);
+		CHECK_ERR(pg_map(&f.s, pg_va(in_lo), pg_pa(0), (pg_size)size, PG_W, NULL),
+			  PG_ERR_NOT_CANONICAL);
+		CHECK_ERR(pg_map(&f.s, pg_va(hole_hi() + 1 - span - span), pg_pa(0), (pg_size)size,
+				 PG_W, NULL), PG_ERR_NOT_CANONICAL);
+	}
+	fx_down(&f);
+}
+
 /* The canonical edges follow the width: 2^47 is a hole address with 4 levels and an
  * ordinary one with 5 (PML5 entry 0, PML4 entry 256); 2^56 is a hole address in both. Every operation
  * that takes an address agrees, and map/translate/unmap work at the 5-level edges. */
