@@ -330,6 +330,16 @@ bool rh_check_translate(rh *h, uint64_t va)
 	pg_translation t;
 	memset(&t, 0, sizeof(t));
 	pg_err got = pg_translate(&h->s, pg_va(va), &t);
+	/* pg_translate_fast must say the same (and clear its answer on an error) */
+	pg_mapping m = { pg_pa(~0ull), (pg_size)3, ~0u };
+	pg_err fast = pg_translate_fast(&h->s, pg_va(va), &m);
+	if (fast != got || (got == PG_OK ? m.phys.pa != t.phys.pa || m.size != t.size ||
+						 m.flags != t.flags
+					   : m.phys.pa || m.size || m.flags))
+		return fail(h, "translate_fast 0x%016llx: got '%s' phys=0x%llx size=%u flags=0x%x, "
+			    "translate '%s' phys=0x%llx size=%u flags=0x%x", (unsigned long long)va,
+			    pg_strerror(fast), (unsigned long long)m.phys.pa, m.size, m.flags,
+			    pg_strerror(got), (unsigned long long)t.phys.pa, t.size, t.flags);
 	if (!rm_canonical(&h->m, va)) {
 		if (got != PG_ERR_NOT_CANONICAL)
 			return fail(h, "translate 0x%016llx (not canonical): got '%s'",
