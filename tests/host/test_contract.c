@@ -773,6 +773,23 @@ TEST(contract_count_above_512_is_not_a_count)
 	cx_down(&c, 0);
 }
 
+/* Mapping into a table whose count is 0 or above 512 (not counted: written by someone
+ * else) counts it by a scan, so that the entry holds the exact count from then on. */
+TEST(contract_map_into_a_table_not_counted_counts_it)
+{
+	static const uint64_t not_counted[2] = { 0, 600 };
+	for (unsigned k = 0; k < 2; k++) {
+		cx c;
+		cx_up(&c);
+		CHECK_ERR(pg_map(&c.s, pg_va(LOW), pg_pa(0x1000), PG_4K, 0, NULL), PG_OK);
+		uint64_t *l2e = raw_ptr(&c, LOW, 2);
+		*l2e = (*l2e & ~(0x3ffull << 52)) | not_counted[k] << 52;
+		CHECK_ERR(pg_map(&c.s, pg_va(LOW + 0x5000), pg_pa(0x2000), PG_4K, 0, NULL), PG_OK);
+		CHECK_EQ((*l2e >> 52) & 0x3ff, 2);
+		cx_down(&c, 0);
+	}
+}
+
 /* The length check comes first: a zero length at address 0 (where va + length - 1 does
  * not wrap below va) is BAD_ARG, not NOT_CANONICAL; a length of one byte is a length,
  * refused as NOT_ALIGNED. */

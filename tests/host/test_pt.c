@@ -2137,6 +2137,77 @@ PT_TEST(translate_fast_agrees_with_translate)
 	}
 }
 
+/* A 4 KiB leaf's software bits (9-11, 52-58) and protection key (59-62) are the
+ * caller's: pg_translate_fast still says 4 KiB and the flags pg_translate gives. */
+PT_TEST(translate_fast_ignores_a_leafs_software_bits)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t va = va_of(1, 2, 3, 4);
+	map_ok(&f, va, F4K, PG_4K, PG_W | PG_U | PG_G | PG_CACHE_WT);
+	table_at(&f, va, 1)[idx(va, 1)] |= 7ull << 9 | 0x7ffull << 52;
+	pg_mapping m;
+	pg_translation t;
+	CHECK_ERR(pg_translate(&f.s, pg_va(va + 5), &t), PG_OK);
+	CHECK_ERR(pg_translate_fast(&f.s, pg_va(va + 5), &m), PG_OK);
+	CHECK_EQ(m.phys.pa, F4K + 5);
+	CHECK_EQ(m.size, PG_4K);
+	CHECK_EQ(m.flags, t.flags);
+	CHECK_EQ(m.flags, PG_W | PG_U | PG_G | PG_CACHE_WT);
+	fx_down(&f);
+}
+
+/* Without NX (EFER.NXE clear) an XD bit takes nothing away: a 4 KiB leaf that has one,
+ * under plain tables, still translates as executable, as pg_translate says. */
+PT_TEST(translate_fast_without_nx_ignores_a_leafs_xd)
+{
+	fx f;
+	fx_up_with(&f, false, true, 52);
+	uint64_t va = va_of(1, 2, 3, 4);
+	map_ok(&f, va, F4K, PG_4K, PG_W | PG_X);
+	table_at(&f, va, 1)[idx(va, 1)] |= B_XD;
+	pg_mapping m;
+	pg_translation t;
+	CHECK_ERR(pg_translate(&f.s, pg_va(va), &t), PG_OK);
+	CHECK_ERR(pg_translate_fast(&f.s, pg_va(va), &m), PG_OK);
+	CHECK_EQ(t.flags, PG_W | PG_X);
+	CHECK_EQ(m.flags, PG_W | PG_X);
+	fx_down(&f);
+}
+
+/* Pages under entry 0 of every table, with leaves that grant everything (present,
+ * writable, user, executable: bits a table entry would have too): pg_translate_fast
+ * walks exactly as many levels as the space has, so no leaf is taken for a table. */
+PT_TEST(translate_fast_walks_the_spaces_width_through_entry_zero)
+{
+	fx f;
+	fx_up(&f);
+	for (unsigned i = 0; i < 4; i++)
+		map_ok(&f, va_of(0, 0, 0, i), F4K + i * 4096ull, PG_4K, PG_W | PG_U | PG_X);
+	for (unsigned i = 0; i < 4; i++) {
+		pg_mapping m;
+		CHECK_ERR(pg_translate_fast(&f.s, pg_va(va_of(0, 0, 0, i) + 8), &m), PG_OK);
+		CHECK_EQ(m.phys.pa, F4K + i * 4096ull + 8);
+		CHECK_EQ(m.size, PG_4K);
+		CHECK_EQ(m.flags, PG_W | PG_U | PG_X);
+	}
+	fx_down(&f);
+}
+
+/* The 512th page of a level-1 table mapped by a walk (the cached table is another one)
+ * brings the level-2 entry's count from 511 to 512: fx_down checks every count. */
+PT_TEST(map_by_walk_counts_the_last_free_entry)
+{
+	fx f;
+	fx_up(&f);
+	for (unsigned i = 0; i < 511; i++)
+		map_ok(&f, va_of(1, 1, 1, i), F4K, PG_4K, PG_W);
+	map_ok(&f, va_of(1, 1, 2, 0), F4K, PG_4K, PG_W); /* the cache moves away */
+	map_ok(&f, va_of(1, 1, 1, 511), F4K, PG_4K, PG_W);
+	CHECK_EQ(count_bits(ent(&f, va_of(1, 1, 1, 0), 2)), 512);
+	fx_down(&f);
+}
+
 /* ================================================================ counts (issue 12, speed) */
 
 /* Single-page unmaps through the cached level-1 table (the fast path) keep the exact
