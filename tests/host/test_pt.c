@@ -2194,6 +2194,24 @@ PT_TEST(translate_fast_walks_the_spaces_width_through_entry_zero)
 	fx_down(&f);
 }
 
+/* Neighbouring slots of the top table (entries 0 and 1, and 510 and 511) hold different
+ * pages: each address translates to its own. */
+PT_TEST(translate_fast_reads_the_top_index_of_the_address)
+{
+	fx f;
+	fx_up(&f);
+	unsigned top_shift = lv == 4 ? 39 : 48;
+	uint64_t va[4] = { 0, 1ull << top_shift, ~0ull << top_shift << 1, ~0ull << top_shift };
+	for (unsigned i = 0; i < 4; i++)
+		map_ok(&f, va[i], F4K + i * 4096ull, PG_4K, PG_W | PG_U | PG_X);
+	for (unsigned i = 0; i < 4; i++) {
+		pg_mapping m;
+		CHECK_ERR(pg_translate_fast(&f.s, pg_va(va[i] + 0x10), &m), PG_OK);
+		CHECK_EQ(m.phys.pa, F4K + i * 4096ull + 0x10);
+	}
+	fx_down(&f);
+}
+
 /* The 512th page of a level-1 table mapped by a walk (the cached table is another one)
  * brings the level-2 entry's count from 511 to 512: fx_down checks every count. */
 PT_TEST(map_by_walk_counts_the_last_free_entry)
