@@ -108,21 +108,16 @@ uint64_t pg_pat_value(void) { return 0x0007040100070406ull; }
 
 /* ------------------------------------------------------------------ entries */
 
-/* The PG_CACHE_* value for each PAT index (PWT | PCD << 1 | PAT << 2); WB, WT, UC and
- * WC are written as indices 0, 1, 3 and 4 (see cache_bits). */
-static const uint8_t pat_to_cache[8] = { 0, 1, 2, 2, 3, 1, 2, 2 };
-
-/* The PWT/PCD/PAT bits (and PS) of a leaf for each cache type, on 4 KiB and on huge
- * leaves, after cache_to_pat: PAT sits at bit 7 on 4 KiB leaves, at bit 12 on huge ones. */
-static const uint64_t cache_bits[2][4] = {
-	{ 0, PTE_PWT, PTE_PWT | PTE_PCD, PTE_PAT_4K },
-	{ PTE_PS, PTE_PS | PTE_PWT, PTE_PS | PTE_PWT | PTE_PCD, PTE_PS | PTE_PAT_HUGE },
-};
+/* The PG_CACHE_* value for each PAT index (PWT | PCD << 1 | PAT << 2): the entries of
+ * pg_pat_value(). WB, WT, UC and WC are written as indices 0, 1, 3 and 4 (see CB). */
+#define CACHE_OF(p) ((p) == 0 ? 0u : (p) == 1 || (p) == 5 ? 1u : (p) == 4 ? 3u : 2u)
+static const uint8_t pat_to_cache[8] = { CACHE_OF(0), CACHE_OF(1), CACHE_OF(2), CACHE_OF(3),
+					 CACHE_OF(4), CACHE_OF(5), CACHE_OF(6), CACHE_OF(7) };
 
 /* Leaf bits (all but the address) for every PG_* combination, built at compile time:
  * [huge][nx][flags], huge = the leaf is 2 MiB or 1 GiB (PS set, PAT at bit 12 instead
- * of bit 7), nx = the handle's has_nx (XD set where PG_X is not). pg_map's hot paths
- * index this instead of computing. */
+ * of bit 7), nx = the handle's has_nx (XD set where PG_X is not). Every leaf the library
+ * writes comes from here (one load where maps are hot). */
 #define CB(c, pat) ((c) == 0 ? 0 : (c) == 1 ? PTE_PWT : (c) == 2 ? PTE_PWT | PTE_PCD : (pat))
 #define LB(f, h, nx) (PTE_P | (((uint64_t)(f) & PG_W) << 1) | ((uint64_t)(f) & PG_U) |	\
 		      (((uint64_t)(f) & PG_G) << 5) |						\
@@ -136,16 +131,14 @@ static const uint64_t leaf_bits[2][2][64] = { { LB_64(0, 0), LB_64(0, 1) },
 					      { LB_64(1, 0), LB_64(1, 1) } };
 _Static_assert(PG_FLAGS_ALL == 63, "leaf_bits covers every flag combination");
 
-/* The leaf entry that maps phys at this level with the generic flags. Branch-free:
- * single-page maps are hot, and flags are data the predictor cannot learn. */
+/* The leaf entry that maps phys at this level with the generic flags (already checked
+ * against PG_FLAGS_ALL). */
 static inline uint64_t leaf_entry(const pg_space *s, uint64_t phys, unsigned flags,
 				  unsigned level)
 {
-	uint64_t f = flags, nx = s->has_nx & !(flags & PG_X);
 	_Static_assert(PG_W << 1 == PTE_W && PG_U == PTE_U && PG_G << 5 == PTE_G,
 		       "generic flag bits line up with the PTE bits they become");
-	return phys | PTE_P | ((f & PG_W) << 1) | (f & PG_U) | ((f & PG_G) << 5) | (nx << 63) |
-	       cache_bits[level > 1][(flags & PG_CACHE_MASK) >> PG_CACHE_SHIFT];
+	return phys | leaf_bits[level > 1][s->has_nx][flags];
 }
 
 /* The generic flags a leaf carries by itself (G and cache type are leaf-only). */
@@ -476,7 +469,6 @@ static inline __attribute__((always_inline)) pg_err translate_from(const pg_spac
  * caller's XD bit clears it. A 4 KiB leaf has these bits where the CPU has them; a
  * huge leaf's PAT bit (12) is moved to bit 7. */
 #define PAT4K(i) (((i) >> 2 & 1) | ((i) >> 3 & 1) << 1 | ((i) >> 6 & 1) << 2)
-#define CACHE_OF(p) ((p) == 0 ? 0u : (p) == 1 || (p) == 5 ? 1u : (p) == 4 ? 3u : 2u)
 #define LF4K(i) (uint8_t)(((i) & 1 ? PG_W : 0) | ((i) & 2 ? PG_U : 0) | \
 			  ((i) & 128 ? PG_G : 0) | PG_X | CACHE_OF(PAT4K(i)) << PG_CACHE_SHIFT)
 #define LF4K_4(i) LF4K(i), LF4K((i) + 1), LF4K((i) + 2), LF4K((i) + 3)
@@ -491,24 +483,17 @@ static inline pg_lookup_result lookup_err(pg_err e)
 	return (pg_lookup_result){ (uint64_t)e, 0 };
 }
 
-/* The info bits 1-8 that pg_lookup_flags decodes to each cache type: PAT index 0, 1, 3
- * and 4 (PWT at bit 3, PCD at bit 4, PAT at bit 7). */
-static const uint8_t cache_info[4] = { 0, PTE_PWT, PTE_PWT | PTE_PCD, PTE_PAT_4K };
-
-/* pg_lookup off the way to a 4 KiB leaf (an entry above level 1 that is not present or
- * is a huge leaf, or a level-1 entry not present): pg_translate's walk, its result put
- * in pg_lookup's form. Kept out of line, so that the hot walk holds few values. */
+/* pg_lookup off the way to a 4 KiB leaf (an entry above level 1 that is not present,
+ * is a huge leaf or narrows the rights): pg_translate's walk, its answer put in
+ * pg_lookup's form, which is a 4 KiB leaf with the effective flags (leaf_bits, XD as
+ * with NX) and the size. Kept out of line, so that the hot walk holds few values. */
 static __attribute__((noinline)) pg_lookup_result lookup_slow(const pg_space *s, uint64_t va)
 {
 	pg_translation t;
 	pg_err err = pg_translate(s, pg_va(va), &t);
 	if (err != PG_OK)
 		return lookup_err(err);
-	uint64_t info = PTE_P | ((uint64_t)(t.flags & PG_W) << 1) | (t.flags & PG_U) |
-			((uint64_t)(t.flags & PG_G) << 5) |
-			cache_info[(t.flags & PG_CACHE_MASK) >> PG_CACHE_SHIFT] |
-			(uint64_t)t.size << 9 | (uint64_t)!(t.flags & PG_X) << 63;
-	return (pg_lookup_result){ t.phys.pa, info };
+	return (pg_lookup_result){ t.phys.pa, leaf_bits[0][1][t.flags] | (uint64_t)t.size << 9 };
 }
 
 /* pg_lookup's walk for a top level known at compile time. The way to a 4 KiB leaf is
@@ -674,7 +659,7 @@ static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64
 	slot = tab(s, table) + index_of(va, level);
 	if (level == leaf && !present(*slot)) { /* every table is there */
 		uint64_t up = *pe; /* read before the leaf is written: slot is not *pe */
-		*slot = pa | leaf_bits[leaf > 1][s->has_nx][flags];
+		*slot = leaf_entry(s, pa, flags, leaf);
 		if (count_of(up) - 1 < 511) { /* counted, and not full */
 			*pe = up + (1ull << COUNT_SHIFT);
 			if (leaf == 1)
@@ -707,9 +692,10 @@ MAP_WALKER(map_2m_l5, 2, 5)
 MAP_WALKER(map_1g_l4, 3, 4)
 MAP_WALKER(map_1g_l5, 3, 5)
 
-/* pg_map's checks and walk for a huge page size known at compile time: the checks of
- * check_map_args, cut down for one aligned page (it cannot wrap, and if its first byte
- * is canonical so is its last), then the walker by tail call. */
+/* pg_map for a page size known at compile time: the checks of check_map_args, cut down
+ * for one aligned page (it cannot wrap, and if its first byte is canonical so is its
+ * last); a 4 KiB page then goes into the level-1 table the last walk reached if that is
+ * va's (cache_hit); else the walker, by tail call. */
 static inline __attribute__((always_inline)) pg_err map_sized(pg_space *s, uint64_t va,
 							      uint64_t pa, const pg_size size,
 							      unsigned flags, pg_paddr *existing)
@@ -725,13 +711,30 @@ static inline __attribute__((always_inline)) pg_err map_sized(pg_space *s, uint6
 		return PG_ERR_NOT_ALIGNED;
 	if (pa >> s->phys_bits)
 		return PG_ERR_BAD_FRAME;
-	if (size == PG_2M)
+	switch (size) {
+	case PG_4K:
+		if (cache_hit(s, va)) {
+			uint64_t *slot = &s->walk_table[index_of(va, 1)];
+			if (!present(*slot)) { /* so the exact count is below 512 */
+				uint64_t l2v = s->walk_l2v + (1ull << COUNT_SHIFT);
+				*slot = leaf_entry(s, pa, flags, 1);
+				*s->walk_l2e = l2v;
+				s->walk_l2v = l2v;
+				return PG_OK;
+			}
+		}
+		return five ? map_4k_l5(s, va, pa, flags, existing)
+			    : map_4k_l4(s, va, pa, flags, existing);
+	case PG_2M:
 		return five ? map_2m_l5(s, va, pa, flags, existing)
 			    : map_2m_l4(s, va, pa, flags, existing);
-	return five ? map_1g_l5(s, va, pa, flags, existing) : map_1g_l4(s, va, pa, flags, existing);
+	default:
+		return five ? map_1g_l5(s, va, pa, flags, existing)
+			    : map_1g_l4(s, va, pa, flags, existing);
+	}
 }
 
-/* pg_map of a huge page: every check, then the walk. */
+/* pg_map of a huge page, kept out of the 4 KiB path. */
 static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, uint64_t pa,
 						    pg_size size, unsigned flags,
 						    pg_paddr *existing)
@@ -746,39 +749,11 @@ static __attribute__((noinline)) pg_err map_checked(pg_space *s, uint64_t va, ui
 	}
 }
 
-/* pg_map of a 4 KiB page: the checks of map_sized once, then the page goes into the
- * level-1 table the last walk reached if it is va's (cache_hit), else the walk. */
-static inline __attribute__((always_inline)) pg_err map_4k(pg_space *s, uint64_t va,
-							   uint64_t pa, unsigned flags,
-							   pg_paddr *existing)
-{
-	if (!s || !s->levels || (flags & ~PG_FLAGS_ALL))
-		return PG_ERR_BAD_ARG;
-	bool five = s->levels == 5;
-	if (!canonical_from(va, five ? 56 : 47))
-		return PG_ERR_NOT_CANONICAL;
-	if ((va | pa) & 4095)
-		return PG_ERR_NOT_ALIGNED;
-	if (pa >> s->phys_bits)
-		return PG_ERR_BAD_FRAME;
-	if (cache_hit(s, va)) {
-		uint64_t *slot = &s->walk_table[index_of(va, 1)];
-		if (!present(*slot)) { /* so the exact count is below 512 */
-			uint64_t l2v = s->walk_l2v + (1ull << COUNT_SHIFT);
-			*slot = pa | leaf_bits[0][s->has_nx][flags];
-			*s->walk_l2e = l2v;
-			s->walk_l2v = l2v;
-			return PG_OK;
-		}
-	}
-	return five ? map_4k_l5(s, va, pa, flags, existing) : map_4k_l4(s, va, pa, flags, existing);
-}
-
 pg_err pg_map(pg_space *s, pg_vaddr page, pg_paddr frame, pg_size size, unsigned flags,
 	      pg_paddr *existing)
 {
 	if (size == PG_4K)
-		return map_4k(s, page.va, frame.pa, flags, existing);
+		return map_sized(s, page.va, frame.pa, PG_4K, flags, existing);
 	return map_checked(s, page.va, frame.pa, size, flags, existing);
 }
 
