@@ -466,8 +466,8 @@ static inline __attribute__((always_inline)) pg_err translate_from(const pg_spac
 
 /* The generic flags of a leaf in pg_lookup's info encoding, indexed by info bits 1-8
  * (W U PWT PCD A D PAT G, W and U already ANDed over the levels), X included: the
- * caller's XD bit clears it. A 4 KiB leaf has these bits where the CPU has them; a
- * huge leaf's PAT bit (12) is moved to bit 7. */
+ * caller's XD bit clears it. A 4 KiB leaf has these bits where the CPU has them, and
+ * lookup_slow gives every other answer in that form. */
 #define PAT4K(i) (((i) >> 2 & 1) | ((i) >> 3 & 1) << 1 | ((i) >> 6 & 1) << 2)
 #define LF4K(i) (uint8_t)(((i) & 1 ? PG_W : 0) | ((i) & 2 ? PG_U : 0) | \
 			  ((i) & 128 ? PG_G : 0) | PG_X | CACHE_OF(PAT4K(i)) << PG_CACHE_SHIFT)
