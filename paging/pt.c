@@ -66,7 +66,7 @@ static inline bool canonical_range(const pg_space *s, uint64_t va, uint64_t last
 	return pg_space_canonical(s, va) && pg_space_canonical(s, last) && (va >> 63) == (last >> 63);
 }
 /* va is canonical for a width whose top bit is bit: from it up, all 0 or all 1 (what
- * pg_space_canonical says, with the width known at compile time). */
+ * pg_space_canonical says, as one shift and one compare). */
 static inline bool canonical_from(uint64_t va, unsigned bit)
 {
 	return (uint64_t)(((int64_t)va >> bit) + 1) <= 1;
@@ -661,9 +661,10 @@ static inline __attribute__((always_inline)) pg_err map_walk(pg_space *s, uint64
 		uint64_t up = *pe; /* read before the leaf is written: slot is not *pe */
 		*slot = leaf_entry(s, pa, flags, leaf);
 		if (count_of(up) - 1 < 511) { /* counted, and not full */
-			*pe = up + (1ull << COUNT_SHIFT);
+			uint64_t counted_up = up + (1ull << COUNT_SHIFT);
+			*pe = counted_up;
 			if (leaf == 1)
-				cache_set(s, va, pe, up + (1ull << COUNT_SHIFT), tab(s, table));
+				cache_set(s, va, pe, counted_up, tab(s, table));
 		} else {
 			count_add(s, pe, 1);
 		}
