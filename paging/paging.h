@@ -100,13 +100,20 @@ typedef struct {
 	 * paging-structure caches so that mapping page after page skips the walk. A hit
 	 * needs the level-2 entry it came from unchanged and no table unlinked since by any
 	 * handle in the program (a count pt.c keeps, so that a second handle, a copy or a
-	 * re-attach on the same tables cannot leave it stale). root and levels are set by
-	 * pg_space_init/attach only (which empty the cache): treat them as read-only. */
+	 * re-attach on the same tables cannot leave it stale). root, levels and phys_offset
+	 * are set by pg_space_init/attach only (which empty the cache and set lookup_*):
+	 * treat them as read-only. */
 	uint64_t walk_key;      /* (va >> 21) + 1 of the cached 2 MiB region, 0 = empty */
 	uint64_t walk_gen;      /* the unlink count when cached */
 	uint64_t *walk_l2e;     /* the level-2 entry that points at the table */
 	uint64_t walk_l2v;      /* that entry's value when cached */
 	uint64_t *walk_table;   /* the table itself, through phys_offset */
+	/* Private: pg_lookup's way in, set by pg_space_init/attach: the top table through
+	 * phys_offset when levels is 4, else NULL (a handle written by hand or destroyed
+	 * takes pg_lookup's other way), and phys_offset less the flag bits of the table
+	 * entries its straight path follows. */
+	const uint64_t *lookup_root;
+	uint64_t lookup_bias;
 } pg_space;
 
 static inline uint64_t *pg_table(const pg_space *s, pg_paddr table)
@@ -162,31 +169,33 @@ typedef struct {
 } pg_mapping;
 
 /* pg_translate_fast's out-of-line half, which returns in two registers instead of
- * through memory. An error: info bit 0 clear, phys = the pg_err. Else phys is the
- * address and info the leaf's PTE bits 0-8 (present; W and U where every level allows),
- * huge leaves' PAT bit moved to bit 7 where 4 KiB leaves have it, pg_size in bits 9-10,
- * bit 63 = XD set at some level (which takes X away only with has_nx).
- * pg_lookup_flags turns bits 1-8 into PG_* flags with X. Call pg_translate_fast. */
+ * through memory. frame bit 0 says whether va is mapped; if so, frame - 1 is the page's
+ * address and entry a 4 KiB leaf: its PTE bits 1-8 (W and U where every level allows; a
+ * huge leaf's PAT bit moved to bit 7) and bit 63 = XD set at some level (which takes X
+ * away only with has_nx). Bits 12-15 of entry ^ frame hold the pg_size, or when va is
+ * not mapped the pg_err (0 meaning PG_ERR_NOT_MAPPED). The other bits mean nothing
+ * here. pg_lookup_flags turns bits 1-8 into PG_* flags with X. Call pg_translate_fast. */
 typedef struct {
-	uint64_t phys;
-	uint64_t info;
+	uint64_t frame;
+	uint64_t entry;
 } pg_lookup_result;
 pg_lookup_result pg_lookup(const pg_space *s, pg_vaddr va);
 extern const uint8_t pg_lookup_flags[256];
 
 /* pg_translate without the walk record: the same checks and results. On an error *out
  * is cleared (phys 0, PG_4K, no flags), so that it never holds what it held before. The
- * decoding is inline, so that a caller that reads only the address does not pay for
- * the flags. */
+ * decoding is inline, so that a caller pays only for what it reads (the flags, the
+ * offset in the page). */
 static inline pg_err pg_translate_fast(const pg_space *s, pg_vaddr va, pg_mapping *out)
 {
 	pg_lookup_result r = pg_lookup(s, va);
-	bool ok = r.info & 1; /* else phys is the pg_err, which is never PG_OK */
-	out->phys = pg_pa(ok ? r.phys : 0);
-	out->size = (pg_size)(r.info >> 9 & 3);
-	out->flags = ok ? pg_lookup_flags[r.info >> 1 & 255] ^
-				  ((unsigned)(r.info >> 63) & s->has_nx) << 1 : 0;
-	return ok ? PG_OK : r.phys != PG_OK ? (pg_err)r.phys : PG_ERR_BAD_ARG;
+	bool ok = r.frame & 1;
+	unsigned code = (unsigned)((r.entry ^ r.frame) >> 12 & 15);
+	out->phys = pg_pa(ok ? r.frame - 1 + (va.va & 4095) : 0);
+	out->size = ok ? (pg_size)code : PG_4K;
+	out->flags = ok ? pg_lookup_flags[r.entry >> 1 & 255] ^
+				  ((unsigned)(r.entry >> 63) & s->has_nx) << 1 : 0;
+	return ok ? PG_OK : code ? (pg_err)code : PG_ERR_NOT_MAPPED;
 }
 
 /* Maps one page of the given size. On PG_ERR_ALREADY_MAPPED, *existing (if non-NULL)

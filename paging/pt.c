@@ -41,12 +41,13 @@ static inline uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 static inline uint64_t *tab(const pg_space *s, uint64_t phys) { return pg_table(s, pg_pa(phys)); }
 /* The door of pg_table() for the hot walks: entry i of the table at phys is at
- * phys + bias, bias = phys_offset + 8i. The bias is formed apart (the empty asm keeps the
- * compiler from folding it back), so that of the walk only the entry load, its mask and
- * this add wait on each other. */
-static inline uint64_t entry_bias(uint64_t phys_offset, uint64_t i)
+ * phys + bias, bias = phys_offset + 8i (pg_lookup's also takes away the bits the entry
+ * that led there carries besides the address). The bias is formed apart (the empty asm
+ * keeps the compiler from folding it back), so that of the walk only the entry load,
+ * its mask and this add wait on each other. */
+static inline uint64_t entry_bias(uint64_t base, uint64_t i)
 {
-	uint64_t bias = phys_offset + i * 8;
+	uint64_t bias = base + i * 8;
 	__asm__("" : "+r"(bias));
 	return bias;
 }
@@ -349,6 +350,13 @@ static inline bool cache_hit(const pg_space *s, uint64_t va)
 
 /* ------------------------------------------------------------------ space */
 
+/* pg_lookup's way in: the 4-level walk starts from these two (see lookup_from). */
+static void lookup_setup(pg_space *n)
+{
+	n->lookup_root = n->levels == 4 ? tab(n, n->root.pa) : NULL;
+	n->lookup_bias = n->phys_offset - PTE_TABLE;
+}
+
 pg_err pg_space_attach(pg_space *s, pg_paddr root, pg_frames *frames, uint64_t phys_offset,
 		       bool has_nx, bool has_1g, unsigned phys_bits, unsigned levels)
 {
@@ -358,6 +366,7 @@ pg_err pg_space_attach(pg_space *s, pg_paddr root, pg_frames *frames, uint64_t p
 	pg_space n = { .root = root, .levels = levels, .phys_offset = phys_offset,
 		       .has_nx = has_nx, .has_1g = has_1g, .phys_bits = phys_bits,
 		       .frames = frames };
+	lookup_setup(&n);
 	*s = n;
 	return PG_OK;
 }
@@ -375,6 +384,7 @@ pg_err pg_space_init(pg_space *s, pg_frames *frames, uint64_t phys_offset,
 	if (e != PG_OK)
 		return e;
 	n.root = pg_pa(list);
+	lookup_setup(&n);
 	zero_table(tab(&n, list));
 	*s = n;
 	return PG_OK;
@@ -401,6 +411,7 @@ void pg_space_destroy(pg_space *s)
 	s->root = pg_pa(0);
 	s->levels = 0;
 	s->walk_key = 0;
+	s->lookup_root = NULL;
 	unlink_count++;
 }
 
@@ -476,15 +487,16 @@ static inline __attribute__((always_inline)) pg_err translate_from(const pg_spac
 #define LF4K_64(i) LF4K_16(i), LF4K_16((i) + 16), LF4K_16((i) + 32), LF4K_16((i) + 48)
 const uint8_t pg_lookup_flags[256] = { LF4K_64(0), LF4K_64(64), LF4K_64(128), LF4K_64(192) };
 
-_Static_assert(PG_SIZE_COUNT <= 4, "pg_size fits info bits 9-10");
 
 static inline pg_lookup_result lookup_err(pg_err e)
 {
-	return (pg_lookup_result){ (uint64_t)e, 0 };
+	return (pg_lookup_result){ 0, (uint64_t)e << 12 };
 }
+_Static_assert(PG_ERR__COUNT <= 16 && PG_SIZE_COUNT <= 16, "pg_lookup codes fit entry ^ frame bits 12-15");
 
 /* pg_lookup off the way to a 4 KiB leaf (an entry above level 1 that is not present,
- * is a huge leaf or narrows the rights): pg_translate's walk, its answer put in
+ * is a huge leaf or narrows the rights), or on a 4-level handle it has no way in for
+ * (written by hand, or empty): pg_translate's walk, its answer put in
  * pg_lookup's form, which is a 4 KiB leaf with the effective flags (leaf_bits, XD as
  * with NX) and the size. Kept out of line, so that the hot walk holds few values. */
 static __attribute__((noinline)) pg_lookup_result lookup_slow(const pg_space *s, uint64_t va)
@@ -493,54 +505,66 @@ static __attribute__((noinline)) pg_lookup_result lookup_slow(const pg_space *s,
 	pg_err err = pg_translate(s, pg_va(va), &t);
 	if (err != PG_OK)
 		return lookup_err(err);
-	return (pg_lookup_result){ t.phys.pa, leaf_bits[0][1][t.flags] | (uint64_t)t.size << 9 };
+	uint64_t frame = (t.phys.pa & PTE_ADDR) | PTE_P;
+	return (pg_lookup_result){ frame, (frame ^ (uint64_t)t.size << 12) | leaf_bits[0][1][t.flags] };
 }
 
-/* pg_lookup's walk for a top level known at compile time. The way to a 4 KiB leaf is
+/* pg_lookup's walk for a top level known at compile time, from the top table (through
+ * phys_offset) and bias = phys_offset - PTE_TABLE. The way to a 4 KiB leaf is
  * straight-line code for tables whose entries take nothing away: present, writable,
- * user, no XD and no PS (what this library writes, PTE_TABLE), one test per level, and
- * its dependent path is only load -> mask -> load (entry_at). Anything else, a hole or
- * a huge leaf or an entry that narrows the rights, goes to lookup_slow; a hole at level
- * 1 is answered here. The leaf's flags leave as one AND on the entry, which
- * pg_translate_fast decodes. */
+ * user, no XD and no PS (what this library writes, PTE_TABLE). At each level one AND
+ * keeps those bits and the address, x = table | PTE_TABLE, and two tests that need no
+ * more arithmetic read it: its low byte is PTE_TABLE, its sign (XD) is clear. The next
+ * entry is at x + bias + 8i, so the dependent path is only load -> AND -> load.
+ * Anything else, a hole or a huge leaf or an entry that narrows the rights, goes to
+ * lookup_slow. The leaf leaves as it is, its frame and present bit masked out; a leaf
+ * that is not present is answered by pg_translate_fast. */
 static inline __attribute__((always_inline)) pg_lookup_result lookup_from(const pg_space *s,
 									  uint64_t va,
-									  const unsigned top)
+									  const unsigned top,
+									  const uint64_t *root,
+									  uint64_t bias)
 {
-	const uint64_t look = PTE_XD | PTE_PS | PTE_U | PTE_W | PTE_P;
-	uint64_t off = s->phys_offset, table = s->root.pa, e;
+	const uint64_t keep = PTE_ADDR | PTE_XD | PTE_PS | PTE_U | PTE_W | PTE_P;
 	/* va from the top index up, sign and all: va is canonical when that fits in 9
-	 * signed bits, and its low 9 bits are the top index */
+	 * signed bits, and its low 9 bits are the top index. Two compares rather than
+	 * one on hi + 256 (the empty asm keeps the compiler from merging them), which
+	 * the branch units take without an add. */
 	int64_t hi = (int64_t)va >> shift_of(top);
-	if (__builtin_expect((uint64_t)(hi + 256) > 511, 0))
+	if (__builtin_expect(hi > 255, 0))
 		return lookup_err(PG_ERR_NOT_CANONICAL);
+	__asm__("" : "+r"(hi));
+	if (__builtin_expect(hi < -256, 0))
+		return lookup_err(PG_ERR_NOT_CANONICAL);
+	uint64_t e = root[(uint64_t)hi & 511], x;
 #pragma GCC unroll 5
 	for (unsigned level = top; level >= 2; level--) {
-		uint64_t i = level == top ? (uint64_t)hi & 511 : index_of(va, level);
-		e = *entry_at(table, entry_bias(off, i));
-		if (__builtin_expect((e & look) != PTE_TABLE, 0))
+		if (level != top)
+			e = *entry_at(x, entry_bias(bias, index_of(va, level)));
+		x = e & keep;
+		if (__builtin_expect((uint8_t)x != PTE_TABLE || (int64_t)x < 0, 0))
 			return lookup_slow(s, va);
-		table = e & PTE_ADDR;
 	}
-	e = *entry_at(table, entry_bias(off, index_of(va, 1)));
-	if (__builtin_expect(!present(e), 0))
-		return lookup_err(PG_ERR_NOT_MAPPED);
-	return (pg_lookup_result){ (e & PTE_ADDR) | (va & 4095), e & (PTE_XD | 0x1ff) };
+	e = *entry_at(x, entry_bias(bias, index_of(va, 1)));
+	return (pg_lookup_result){ e & (PTE_ADDR | PTE_P), e };
 }
 
-/* The 5-level walk in a function of its own, so that the 4-level one holds few values. */
-static __attribute__((noinline)) pg_lookup_result lookup_5(const pg_space *s, uint64_t va)
+/* pg_lookup without lookup_root: the 5-level walk in a function of its own, so that
+ * the 4-level one holds few values; a 4-level handle written by hand (not set up by
+ * pg_space_init/attach) and the empty handle, which pg_translate answers. */
+static __attribute__((noinline)) pg_lookup_result lookup_other(const pg_space *s, uint64_t va)
 {
-	return lookup_from(s, va, 5);
+	if (s->levels == 5)
+		return lookup_from(s, va, 5, tab(s, s->root.pa), s->phys_offset - PTE_TABLE);
+	return lookup_slow(s, va);
 }
 
 pg_lookup_result pg_lookup(const pg_space *s, pg_vaddr va)
 {
-	if (__builtin_expect(s->levels == 4, 1))
-		return lookup_from(s, va.va, 4);
-	if (s->levels == 5)
-		return lookup_5(s, va.va);
-	return lookup_err(PG_ERR_BAD_ARG); /* a destroyed or zeroed handle */
+	const uint64_t *root = s->lookup_root;
+	if (__builtin_expect(root != NULL, 1))
+		return lookup_from(s, va.va, 4, root, s->lookup_bias);
+	return lookup_other(s, va.va);
 }
 
 pg_err pg_translate(const pg_space *s, pg_vaddr vaddr, pg_translation *out)

@@ -2212,6 +2212,115 @@ PT_TEST(translate_fast_reads_the_top_index_of_the_address)
 	fx_down(&f);
 }
 
+/* With NX, an XD bit on any table entry above a 4 KiB leaf takes X away, as
+ * pg_translate says; the page's address and W stay. */
+PT_TEST(translate_fast_takes_x_away_under_a_table_with_xd)
+{
+	fx f;
+	fx_up_with(&f, true, true, 52);
+	uint64_t va = va_of(1, 2, 3, 4);
+	map_ok(&f, va, F4K, PG_4K, PG_W | PG_X);
+	for (unsigned level = lv; level >= 2; level--) {
+		table_at(&f, va, level)[idx(va, level)] |= B_XD;
+		pg_mapping m;
+		pg_translation t;
+		CHECK_ERR(pg_translate(&f.s, pg_va(va + 1), &t), PG_OK);
+		CHECK_ERR(pg_translate_fast(&f.s, pg_va(va + 1), &m), PG_OK);
+		CHECK_EQ(t.flags, PG_W);
+		CHECK_EQ(m.flags, PG_W);
+		CHECK_EQ(m.phys.pa, F4K + 1);
+		table_at(&f, va, level)[idx(va, level)] &= ~B_XD;
+	}
+	fx_down(&f);
+}
+
+/* A handle written by hand (as the shell's view of the firmware's tables), not set up
+ * by pg_space_init/attach: pg_translate_fast takes its other way in and gives what
+ * pg_translate gives, through a 4 KiB leaf, a 2 MiB leaf, a hole and the address hole. */
+PT_TEST(translate_fast_on_a_handle_written_by_hand)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t va = va_of(1, 2, 3, 4), va2m = va_of(1, 2, 4, 0);
+	map_ok(&f, va, F4K, PG_4K, PG_W | PG_X);
+	map_ok(&f, va2m, F2M, PG_2M, PG_W | PG_CACHE_UC);
+	pg_space h = { .root = f.s.root, .levels = f.s.levels, .phys_offset = f.s.phys_offset,
+		       .has_nx = f.s.has_nx, .has_1g = f.s.has_1g, .phys_bits = f.s.phys_bits };
+	uint64_t probes[] = { va + 9, va2m + 0x12345, va_of(1, 2, 5, 0), hole_lo() };
+	pg_err want[] = { PG_OK, PG_OK, PG_ERR_NOT_MAPPED, PG_ERR_NOT_CANONICAL };
+	for (unsigned i = 0; i < 4; i++) {
+		pg_mapping m;
+		pg_translation t;
+		CHECK_ERR(pg_translate(&h, pg_va(probes[i]), &t), want[i]);
+		CHECK_ERR(pg_translate_fast(&h, pg_va(probes[i]), &m), want[i]);
+		if (want[i] == PG_OK) {
+			CHECK_EQ(m.phys.pa, t.phys.pa);
+			CHECK_EQ(m.size, t.size);
+			CHECK_EQ(m.flags, t.flags);
+		}
+	}
+	pg_mapping m;
+	CHECK_ERR(pg_translate_fast(&h, pg_va(va + 9), &m), PG_OK);
+	CHECK_EQ(m.phys.pa, F4K + 9);
+	fx_down(&f);
+}
+
+/* A 4-level handle written by hand is walked with 4 levels. Read with 5, the address
+ * va_of(1, 2, 3, 4) would take PML4 entry 0, PDPT entry 1, PD entry 2 and then entry 3
+ * of a level-1 table, which here maps that same table (a leaf with the bits of a table
+ * entry: writable, user, executable), so that its entry 4 would be taken for the leaf:
+ * another page. */
+TEST(translate_fast_walks_a_handle_written_by_hand_with_its_levels)
+{
+	lv = 4;
+	fx f;
+	fx_up(&f);
+	map_ok(&f, va_of(0, 1, 2, 4), F2M, PG_4K, PG_W | PG_U);
+	uint64_t l1 = ent(&f, va_of(0, 1, 2, 4), 2) & B_ADDR;
+	map_ok(&f, va_of(0, 1, 2, 3), l1, PG_4K, PG_W | PG_U | PG_X);
+	map_ok(&f, va_of(1, 2, 3, 4), F4K, PG_4K, PG_W | PG_U);
+	pg_space h = { .root = f.s.root, .levels = 4, .phys_offset = f.s.phys_offset,
+		       .has_nx = f.s.has_nx, .has_1g = f.s.has_1g, .phys_bits = f.s.phys_bits };
+	pg_mapping m;
+	CHECK_ERR(pg_translate_fast(&h, pg_va(va_of(1, 2, 3, 4) + 3), &m), PG_OK);
+	CHECK_EQ(m.phys.pa, F4K + 3);
+	CHECK_ERR(pg_translate_fast(&f.s, pg_va(va_of(1, 2, 3, 4) + 3), &m), PG_OK);
+	CHECK_EQ(m.phys.pa, F4K + 3);
+	fx_down(&f);
+}
+
+/* Bits of a table entry that take no right away (accessed and dirty, which the CPU or
+ * another writer may set, PWT, PCD, bits 9-11) leave pg_translate_fast's answer the
+ * one pg_translate gives, the page's own. The 15 entries after each one on the way are
+ * mapped too, each to its own frame, so that reading a neighbour gives another page. */
+PT_TEST(translate_fast_reads_tables_whatever_their_other_bits)
+{
+	fx f;
+	fx_up(&f);
+	uint64_t va = va_of(1, 2, 3, 4);
+	map_ok(&f, va, F4K, PG_4K, PG_W | PG_U | PG_CACHE_WC);
+	for (unsigned k = 1; k < 16; k++) {
+		map_ok(&f, va_of(1, 2, 3, 4 + k), F4K + k * 4096ull, PG_4K, PG_W);
+		map_ok(&f, va_of(1, 2, 3 + k, 4), F4K + (16 + k) * 4096ull, PG_4K, PG_W);
+		map_ok(&f, va_of(1, 2 + k, 3, 4), F4K + (32 + k) * 4096ull, PG_4K, PG_W);
+		map_ok(&f, va_of(1 + k, 2, 3, 4), F4K + (48 + k) * 4096ull, PG_4K, PG_W);
+	}
+	const uint64_t extra = B_A | B_D | B_PWT | B_PCD | 7ull << 9;
+	for (unsigned level = lv; level >= 2; level--)
+		table_at(&f, va, level)[idx(va, level)] |= extra;
+	pg_mapping m;
+	pg_translation t;
+	CHECK_ERR(pg_translate(&f.s, pg_va(va + 0x80), &t), PG_OK);
+	CHECK_ERR(pg_translate_fast(&f.s, pg_va(va + 0x80), &m), PG_OK);
+	CHECK_EQ(m.phys.pa, F4K + 0x80);
+	CHECK_EQ(m.size, PG_4K);
+	CHECK_EQ(m.flags, t.flags);
+	CHECK_EQ(m.flags, PG_W | PG_U | PG_CACHE_WC);
+	for (unsigned level = lv; level >= 2; level--)
+		table_at(&f, va, level)[idx(va, level)] &= ~extra;
+	fx_down(&f);
+}
+
 /* The 512th page of a level-1 table mapped by a walk (the cached table is another one)
  * brings the level-2 entry's count from 511 to 512: fx_down checks every count. */
 PT_TEST(map_by_walk_counts_the_last_free_entry)
