@@ -102,16 +102,18 @@ typedef struct {
 	 * handle in the program (a count pt.c keeps, so that a second handle, a copy or a
 	 * re-attach on the same tables cannot leave it stale). root, levels and phys_offset
 	 * are set by pg_space_init/attach only (which empty the cache and set lookup_*):
-	 * treat them as read-only. */
+	 * treat them as read-only (a copy may be changed: it is a handle written by hand). */
 	uint64_t walk_key;      /* (va >> 21) + 1 of the cached 2 MiB region, 0 = empty */
 	uint64_t walk_gen;      /* the unlink count when cached */
 	uint64_t *walk_l2e;     /* the level-2 entry that points at the table */
 	uint64_t walk_l2v;      /* that entry's value when cached */
 	uint64_t *walk_table;   /* the table itself, through phys_offset */
-	/* Private: pg_lookup's way in, set by pg_space_init/attach: the top table through
-	 * phys_offset when levels is 4, else NULL (a handle written by hand or destroyed
-	 * takes pg_lookup's other way), and phys_offset less the flag bits of the table
-	 * entries its straight path follows. */
+	/* Private: pg_translate_fast's way in, worked out by pg_space_init/attach for a
+	 * 4-level handle: the handle's own address (a copy, a handle written by hand or one
+	 * destroyed does not match it, and takes the walk that reads root and phys_offset),
+	 * the top table through phys_offset, and phys_offset less the flag bits of the
+	 * table entries its straight path follows. */
+	const void *lookup_self;
 	const uint64_t *lookup_root;
 	uint64_t lookup_bias;
 } pg_space;

@@ -350,10 +350,11 @@ static inline bool cache_hit(const pg_space *s, uint64_t va)
 
 /* ------------------------------------------------------------------ space */
 
-/* pg_lookup's way in: the 4-level walk starts from these two (see lookup_from). */
-static void lookup_setup(pg_space *n)
+/* pg_lookup's way in for the handle that will live at s (see pg_lookup). */
+static void lookup_setup(pg_space *n, const pg_space *s)
 {
-	n->lookup_root = n->levels == 4 ? tab(n, n->root.pa) : NULL;
+	n->lookup_self = n->levels == 4 ? s : NULL;
+	n->lookup_root = tab(n, n->root.pa);
 	n->lookup_bias = n->phys_offset - PTE_TABLE;
 }
 
@@ -366,7 +367,7 @@ pg_err pg_space_attach(pg_space *s, pg_paddr root, pg_frames *frames, uint64_t p
 	pg_space n = { .root = root, .levels = levels, .phys_offset = phys_offset,
 		       .has_nx = has_nx, .has_1g = has_1g, .phys_bits = phys_bits,
 		       .frames = frames };
-	lookup_setup(&n);
+	lookup_setup(&n, s);
 	*s = n;
 	return PG_OK;
 }
@@ -384,7 +385,7 @@ pg_err pg_space_init(pg_space *s, pg_frames *frames, uint64_t phys_offset,
 	if (e != PG_OK)
 		return e;
 	n.root = pg_pa(list);
-	lookup_setup(&n);
+	lookup_setup(&n, s);
 	zero_table(tab(&n, list));
 	*s = n;
 	return PG_OK;
@@ -411,7 +412,7 @@ void pg_space_destroy(pg_space *s)
 	s->root = pg_pa(0);
 	s->levels = 0;
 	s->walk_key = 0;
-	s->lookup_root = NULL;
+	s->lookup_self = NULL;
 	unlink_count++;
 }
 
@@ -549,21 +550,26 @@ static inline __attribute__((always_inline)) pg_lookup_result lookup_from(const 
 	return (pg_lookup_result){ e & (PTE_ADDR | PTE_P), e };
 }
 
-/* pg_lookup without lookup_root: the 5-level walk in a function of its own, so that
- * the 4-level one holds few values; a 4-level handle written by hand (not set up by
- * pg_space_init/attach) and the empty handle, which pg_translate answers. */
+/* pg_lookup off its way in: the 5-level walk, in a function of its own so that the
+ * 4-level one holds few values, and a 4-level handle that is a copy or was written by
+ * hand, both from the handle's fields as they are now; the empty handle, which
+ * pg_translate answers. */
 static __attribute__((noinline)) pg_lookup_result lookup_other(const pg_space *s, uint64_t va)
 {
 	if (s->levels == 5)
 		return lookup_from(s, va, 5, tab(s, s->root.pa), s->phys_offset - PTE_TABLE);
+	if (s->levels == 4)
+		return lookup_from(s, va, 4, tab(s, s->root.pa), s->phys_offset - PTE_TABLE);
 	return lookup_slow(s, va);
 }
 
+/* A 4-level handle set up where it lives takes the way in pg_space_init/attach worked
+ * out; lookup_self tells a copy or a handle written by hand, whose fields may have
+ * been changed since. */
 pg_lookup_result pg_lookup(const pg_space *s, pg_vaddr va)
 {
-	const uint64_t *root = s->lookup_root;
-	if (__builtin_expect(root != NULL, 1))
-		return lookup_from(s, va.va, 4, root, s->lookup_bias);
+	if (__builtin_expect(s->lookup_self == s, 1))
+		return lookup_from(s, va.va, 4, s->lookup_root, s->lookup_bias);
 	return lookup_other(s, va.va);
 }
 

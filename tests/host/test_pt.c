@@ -2289,6 +2289,33 @@ TEST(translate_fast_walks_a_handle_written_by_hand_with_its_levels)
 	fx_down(&f);
 }
 
+/* A copy of a handle is a handle written by hand: pointed at other tables (its root
+ * changed), pg_translate_fast reads those, as pg_translate does; the handle it was
+ * copied from still reads its own. */
+PT_TEST(translate_fast_on_a_copy_reads_the_copys_root)
+{
+	fx f;
+	fx_up(&f);
+	pg_space other;
+	CHECK_ERR(pg_space_init(&other, &f.frames, sim_offset(&f.ram), true, true, 52, lv),
+		  PG_OK);
+	uint64_t va = va_of(1, 2, 3, 4);
+	map_ok(&f, va, F4K, PG_4K, PG_W | PG_U);
+	CHECK_ERR(pg_map(&other, pg_va(va), pg_pa(F2M), PG_4K, PG_W | PG_U, NULL), PG_OK);
+	pg_space moved = f.s;
+	moved.root = other.root;
+	pg_mapping m;
+	pg_translation t;
+	CHECK_ERR(pg_translate(&moved, pg_va(va + 6), &t), PG_OK);
+	CHECK_EQ(t.phys.pa, F2M + 6);
+	CHECK_ERR(pg_translate_fast(&moved, pg_va(va + 6), &m), PG_OK);
+	CHECK_EQ(m.phys.pa, F2M + 6);
+	CHECK_ERR(pg_translate_fast(&f.s, pg_va(va + 6), &m), PG_OK);
+	CHECK_EQ(m.phys.pa, F4K + 6);
+	pg_space_destroy(&other);
+	fx_down(&f);
+}
+
 /* Bits of a table entry that take no right away (accessed and dirty, which the CPU or
  * another writer may set, PWT, PCD, bits 9-11) leave pg_translate_fast's answer the
  * one pg_translate gives, the page's own. The 15 entries after each one on the way are
