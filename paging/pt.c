@@ -488,7 +488,6 @@ static inline __attribute__((always_inline)) pg_err translate_from(const pg_spac
 #define LF4K_64(i) LF4K_16(i), LF4K_16((i) + 16), LF4K_16((i) + 32), LF4K_16((i) + 48)
 const uint8_t pg_lookup_flags[256] = { LF4K_64(0), LF4K_64(64), LF4K_64(128), LF4K_64(192) };
 
-
 static inline pg_lookup_result lookup_err(pg_err e)
 {
 	return (pg_lookup_result){ 0, (uint64_t)e << 12 };
@@ -496,10 +495,10 @@ static inline pg_lookup_result lookup_err(pg_err e)
 _Static_assert(PG_ERR__COUNT <= 16 && PG_SIZE_COUNT <= 16, "pg_lookup codes fit entry ^ frame bits 12-15");
 
 /* pg_lookup off the way to a 4 KiB leaf (an entry above level 1 that is not present,
- * is a huge leaf or narrows the rights), or on a 4-level handle it has no way in for
- * (written by hand, or empty): pg_translate's walk, its answer put in
- * pg_lookup's form, which is a 4 KiB leaf with the effective flags (leaf_bits, XD as
- * with NX) and the size. Kept out of line, so that the hot walk holds few values. */
+ * is a huge leaf or narrows the rights), or on an empty handle: pg_translate's walk,
+ * its answer put in pg_lookup's form, which is a 4 KiB leaf with the effective flags
+ * (leaf_bits, XD as with NX) and the size. Kept out of line, so that the hot walk
+ * holds few values. */
 static __attribute__((noinline)) pg_lookup_result lookup_slow(const pg_space *s, uint64_t va)
 {
 	pg_translation t;
