@@ -2234,6 +2234,15 @@ PT_TEST(translate_fast_takes_x_away_under_a_table_with_xd)
 	fx_down(&f);
 }
 
+/* A handle over s's tables written by hand, as efi/shell.c writes one for the firmware's
+ * tables: its public fields only, not set up by pg_space_init/attach. */
+static pg_space by_hand(const pg_space *s)
+{
+	pg_space h = { .root = s->root, .levels = s->levels, .phys_offset = s->phys_offset,
+		       .has_nx = s->has_nx, .has_1g = s->has_1g, .phys_bits = s->phys_bits };
+	return h;
+}
+
 /* A handle written by hand (as the shell's view of the firmware's tables), not set up
  * by pg_space_init/attach: pg_translate_fast takes its other way in and gives what
  * pg_translate gives, through a 4 KiB leaf, a 2 MiB leaf, a hole and the address hole. */
@@ -2244,8 +2253,7 @@ PT_TEST(translate_fast_on_a_handle_written_by_hand)
 	uint64_t va = va_of(1, 2, 3, 4), va2m = va_of(1, 2, 4, 0);
 	map_ok(&f, va, F4K, PG_4K, PG_W | PG_X);
 	map_ok(&f, va2m, F2M, PG_2M, PG_W | PG_CACHE_UC);
-	pg_space h = { .root = f.s.root, .levels = f.s.levels, .phys_offset = f.s.phys_offset,
-		       .has_nx = f.s.has_nx, .has_1g = f.s.has_1g, .phys_bits = f.s.phys_bits };
+	pg_space h = by_hand(&f.s);
 	uint64_t probes[] = { va + 9, va2m + 0x12345, va_of(1, 2, 5, 0), hole_lo() };
 	pg_err want[] = { PG_OK, PG_OK, PG_ERR_NOT_MAPPED, PG_ERR_NOT_CANONICAL };
 	for (unsigned i = 0; i < 4; i++) {
@@ -2279,8 +2287,7 @@ TEST(translate_fast_walks_a_handle_written_by_hand_with_its_levels)
 	uint64_t l1 = ent(&f, va_of(0, 1, 2, 4), 2) & B_ADDR;
 	map_ok(&f, va_of(0, 1, 2, 3), l1, PG_4K, PG_W | PG_U | PG_X);
 	map_ok(&f, va_of(1, 2, 3, 4), F4K, PG_4K, PG_W | PG_U);
-	pg_space h = { .root = f.s.root, .levels = 4, .phys_offset = f.s.phys_offset,
-		       .has_nx = f.s.has_nx, .has_1g = f.s.has_1g, .phys_bits = f.s.phys_bits };
+	pg_space h = by_hand(&f.s);
 	pg_mapping m;
 	CHECK_ERR(pg_translate_fast(&h, pg_va(va_of(1, 2, 3, 4) + 3), &m), PG_OK);
 	CHECK_EQ(m.phys.pa, F4K + 3);
